@@ -1,0 +1,83 @@
+"""Local artifact layout: staging, packing to ``.tar.gz`` and back, atomic publishing.
+
+An artifact is always laid out locally as a directory of files; a single-file
+artifact is a directory holding that file. Backends that need one archive
+(SageMaker's ``model.tar.gz``) pack and unpack with the helpers here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from modelport.digest import is_archive, iter_directory, safe_member_path
+
+
+def materialize(source: Path, dest_dir: Path) -> None:
+    """Lay a local artifact (directory, ``.tar.gz`` or file) out as files in ``dest_dir``."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        for relative, full in iter_directory(source):
+            target = dest_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(full, target)
+    elif is_archive(source):
+        with source.open("rb") as stream:
+            unpack_tar_gz(stream, dest_dir)
+    else:
+        shutil.copyfile(source, dest_dir / source.name)
+
+
+def pack_tar_gz(source_dir: Path, out: BinaryIO) -> None:
+    """Write the files of ``source_dir`` to ``out`` as a gzipped tar, streaming."""
+    with tarfile.open(fileobj=out, mode="w|gz") as archive:
+        for relative, full in iter_directory(source_dir):
+            archive.add(str(full), arcname=relative, recursive=False)
+
+
+def unpack_tar_gz(stream: BinaryIO, dest_dir: Path) -> None:
+    """Extract the regular files of a gzipped tar stream; refuses paths escaping ``dest_dir``."""
+    with tarfile.open(fileobj=stream, mode="r|gz") as archive:
+        for member in archive:
+            if not member.isfile():
+                continue
+            target = dest_dir / safe_member_path(member.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            extracted = archive.extractfile(member)
+            assert extracted is not None  # a regular file always has content
+            with target.open("wb") as sink:
+                shutil.copyfileobj(extracted, sink, 1024 * 1024)
+
+
+@contextmanager
+def staging_dir(near: Path) -> Iterator[Path]:
+    """A fresh directory beside ``near`` (same filesystem, so publishing is a rename).
+
+    It is removed when the block ends, whether it was published or not.
+    """
+    near.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f".{near.name}.partial-", dir=near.parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def publish(staged: Path, dest: Path) -> None:
+    """Move a complete staged directory to ``dest``, replacing what was there."""
+    if dest.exists() or dest.is_symlink():
+        retired = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+        dest.rename(retired)
+        staged.rename(dest)
+        if retired.is_dir():
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            retired.unlink()
+    else:
+        staged.rename(dest)

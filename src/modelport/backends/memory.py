@@ -1,0 +1,226 @@
+"""``memory://``: the in-process reference backend.
+
+Complete (every capability), with all state held by the instance: two
+``connect("memory://")`` calls give two independent registries. Artifacts are kept
+as bytes. ``memory://?page_size=N`` sets the listing page size (paging tests).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from modelport.artifacts import materialize
+from modelport.backends.base import Backend, Capability, Page
+from modelport.digest import iter_directory
+from modelport.errors import (
+    InvalidInputError,
+    InvalidURLError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+)
+from modelport.models import Event, ModelVersion, VersionChange, VersionDraft, utc_now
+from modelport.urls import RegistryURL
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Stored:
+    record: ModelVersion
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class _Model:
+    versions: dict[str, _Stored] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+class MemoryBackend(Backend):
+    capabilities = frozenset(Capability)
+
+    def __init__(self, url: RegistryURL, page_size: int = 50) -> None:
+        self.url = url
+        self.page_size = page_size
+        self.instance = uuid.uuid4().hex[:12]
+        self._lock = threading.RLock()
+        self._models: dict[str, _Model] = {}
+        self._blobs: dict[str, dict[str, bytes]] = {}  # artifact uri -> relative path -> bytes
+        self._by_key: dict[str, tuple[str, str]] = {}  # idempotency key -> (name, version)
+
+    @classmethod
+    def from_url(cls, url: RegistryURL) -> MemoryBackend:
+        unknown = set(url.query) - {"page_size"}
+        if url.host or url.path.strip("/") or unknown:
+            raise InvalidURLError(
+                f"{url}: memory:// takes no host or path, and only the page_size option",
+                field="url",
+                url=str(url),
+            )
+        size = url.query.get("page_size", "50")
+        if not size.isdigit() or not 1 <= int(size) <= 1000:
+            raise InvalidURLError(
+                f"{url}: page_size must be an integer from 1 to 1000, got {size!r}",
+                field="page_size",
+                url=str(url),
+            )
+        return cls(url, page_size=int(size))
+
+    # -- reads ---------------------------------------------------------------
+
+    def list_models(self, page_token: str | None = None) -> Page[str]:
+        with self._lock:
+            return self._page(sorted(self._models), page_token)
+
+    def get_version(self, name: str, version: str) -> ModelVersion:
+        return self._stored(name, version).record
+
+    def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
+        with self._lock:
+            model = self._model(name)
+            records = [s.record for s in model.versions.values()]
+        return self._page(records, page_token)
+
+    def latest_version(self, name: str) -> ModelVersion:
+        with self._lock:
+            model = self._model(name)
+            if not model.versions:
+                raise VersionNotFoundError(f"model {name!r} has no versions", model=name)
+            return list(model.versions.values())[-1].record
+
+    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
+        with self._lock:
+            return [s.record for s in self._model(name).versions.values() if s.record.stage == stage]
+
+    def read_events(self, name: str, version: str) -> list[Event]:
+        with self._lock:
+            return list(self._stored(name, version).events)
+
+    def get_alias(self, name: str, alias: str) -> ModelVersion:
+        with self._lock:
+            version = self._model(name).aliases.get(alias)
+            if version is None:
+                raise VersionNotFoundError(
+                    f"model {name!r} has no alias {alias!r}", model=name, field="alias"
+                )
+            return self._stored(name, version).record
+
+    def fetch_artifact(self, uri: str, dest: Path) -> None:
+        with self._lock:
+            files = self._blobs.get(uri)
+        if files is None:
+            local = _local_path(uri)
+            if local is None:
+                raise VersionNotFoundError(f"{self.url}: no artifact at {uri!r}", field="uri")
+            materialize(local, dest)
+            return
+        for relative, data in files.items():
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+    # -- writes --------------------------------------------------------------
+
+    def create_version(self, draft: VersionDraft) -> ModelVersion:
+        with self._lock:
+            if draft.idempotency_key in self._by_key:
+                return self.get_version(*self._by_key[draft.idempotency_key])
+            model = self._models.setdefault(draft.name, _Model())
+            version = str(len(model.versions) + 1)
+            uri = self._store_artifact(draft, version)
+            now = utc_now()
+            record = ModelVersion(
+                name=draft.name,
+                version=version,
+                approval=draft.approval,
+                artifact_uri=uri,
+                digest=draft.digest,
+                metrics=draft.metrics,
+                params=draft.params,
+                tags=draft.tags,
+                description=draft.description,
+                lineage=draft.lineage,
+                created_at=now,
+                updated_at=now,
+                registry=str(self.url),
+                native=f"{self.instance}/{draft.name}/{version}",
+            )
+            events = [e.model_copy(update={"name": draft.name, "version": version}) for e in draft.history]
+            model.versions[version] = _Stored(record, events)
+            self._by_key[draft.idempotency_key] = (draft.name, version)
+            return record
+
+    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
+        with self._lock:
+            stored = self._stored(name, version)
+            update: dict[str, object] = {"updated_at": utc_now()}
+            if change.stage is not None:
+                update["stage"] = change.stage
+            if change.approval is not None:
+                update["approval"] = change.approval
+            stored.record = stored.record.model_copy(update=update)
+            if change.event is not None:
+                stored.events.append(change.event)
+            return stored.record
+
+    def set_alias(self, name: str, version: str, alias: str) -> None:
+        """Point an alias at a version, as a user of the backend's own API would."""
+        with self._lock:
+            self._stored(name, version)
+            model = self._model(name)
+            model.aliases[alias] = version
+            for stored in model.versions.values():
+                aliases = tuple(a for a, v in model.aliases.items() if v == stored.record.version)
+                stored.record = stored.record.model_copy(update={"aliases": aliases})
+
+    # -- helpers -------------------------------------------------------------
+
+    def _store_artifact(self, draft: VersionDraft, version: str) -> str:
+        if not draft.source_is_local:
+            if _local_path(draft.source) is None and draft.source not in self._blobs:
+                raise InvalidInputError(
+                    f"memory:// can register local paths, file:// URIs and its own artifacts, "
+                    f"not {draft.source!r}",
+                    field="source",
+                    model=draft.name,
+                )
+            return draft.source
+        uri = f"memory://{self.instance}/{draft.name}/{version}"
+        with tempfile.TemporaryDirectory() as tmp:
+            materialize(Path(draft.source), Path(tmp))
+            self._blobs[uri] = {rel: full.read_bytes() for rel, full in iter_directory(Path(tmp))}
+        return uri
+
+    def _model(self, name: str) -> _Model:
+        model = self._models.get(name)
+        if model is None:
+            raise ModelNotFoundError(f"{self.url}: no model named {name!r}", model=name)
+        return model
+
+    def _stored(self, name: str, version: str) -> _Stored:
+        with self._lock:
+            stored = self._model(name).versions.get(version)
+        if stored is None:
+            raise VersionNotFoundError(
+                f"{self.url}: model {name!r} has no version {version!r}", model=name, version=version
+            )
+        return stored
+
+    def _page(self, items: list[T], page_token: str | None) -> Page[T]:
+        start = int(page_token) if page_token else 0
+        end = start + self.page_size
+        return Page(items[start:end], str(end) if end < len(items) else None)
+
+
+def _local_path(uri: str) -> Path | None:
+    if uri.startswith("file://"):
+        path = Path(url2pathname(urlsplit(uri).path))
+        return path if path.exists() else None
+    return None

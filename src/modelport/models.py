@@ -1,0 +1,207 @@
+"""The neutral model: what every backend's records are translated into.
+
+All classes are immutable pydantic v2 models; ``model_dump(mode="json")`` gives
+their JSON form, which is also what backends store where they lack a native field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from modelport.validation import check_stage
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Stage(str, Enum):
+    """The well-known stages. Custom stages are plain strings matching ``[a-z][a-z0-9-]{0,30}``."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    ARCHIVED = "archived"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+WELL_KNOWN_STAGES = frozenset(stage.value for stage in Stage)
+
+
+class Approval(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventKind(str, Enum):
+    REGISTERED = "registered"
+    TRANSITIONED = "transitioned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MIGRATED = "migrated"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DatasetRef(Frozen):
+    """A dataset a model was trained or evaluated on."""
+
+    uri: str
+    digest: str | None = None
+    role: str = "training"
+
+
+class CodeRef(Frozen):
+    """The code version that produced a model."""
+
+    repo: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+
+
+class CIRun(Frozen):
+    """The CI job a training ran in, as its provider names it."""
+
+    provider: str
+    run_id: str | None = None
+    url: str | None = None
+
+
+class VersionRef(Frozen):
+    """A model version, possibly in another registry (``registry`` is a redacted URL)."""
+
+    name: str
+    version: str
+    registry: str | None = None
+
+
+class MigratedFrom(Frozen):
+    """Where a migrated version came from: the provenance migration keys on."""
+
+    registry: str
+    name: str
+    version: str
+    digest: str | None = None
+
+
+class Lineage(Frozen):
+    """What a model version was made from."""
+
+    run: str | None = None
+    datasets: tuple[DatasetRef, ...] = ()
+    code: CodeRef | None = None
+    ci: CIRun | None = None
+    parents: tuple[VersionRef, ...] = ()
+    migrated_from: MigratedFrom | None = None
+
+    @classmethod
+    def from_env(cls, *, run: str | None = None, path: str = ".") -> Lineage:
+        """Capture the git commit and remote of ``path`` and the CI job's variables."""
+        from modelport.environment import lineage_from_env
+
+        return lineage_from_env(run=run, path=path)
+
+    def is_empty(self) -> bool:
+        return self == Lineage()
+
+
+class Event(Frozen):
+    """One entry of a version's audit trail, stored in the backend itself."""
+
+    kind: EventKind
+    name: str
+    version: str
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+    rolled_back: str | None = None  # on a rollback: the version that lost the stage
+
+
+class ModelVersion(Frozen):
+    """One version of a registered model, as every backend presents it."""
+
+    name: str
+    version: str
+    stage: str = Stage.DEVELOPMENT.value
+    approval: Approval = Approval.PENDING
+    artifact_uri: str
+    digest: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    lineage: Lineage = Field(default_factory=Lineage)
+    aliases: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    registry: str = ""
+    native: str | None = None
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_value(cls, value: Any) -> Any:
+        return value.value if isinstance(value, Stage) else value
+
+    @field_validator("stage")
+    @classmethod
+    def _stage_valid(cls, value: str) -> str:
+        return check_stage(value)
+
+    @property
+    def ref(self) -> str:
+        """The reference ``name/version`` that points at exactly this version."""
+        return f"{self.name}/{self.version}"
+
+    def neutral(self) -> dict[str, Any]:
+        """The record without what differs by place: native ids, timestamps, provenance."""
+        data = self.model_dump(
+            mode="json", exclude={"created_at", "updated_at", "registry", "native", "artifact_uri"}
+        )
+        data["lineage"].pop("migrated_from", None)
+        return data
+
+
+class VersionDraft(Frozen):
+    """What the facade hands a backend to create a version: validated, digest computed.
+
+    ``source`` is a local path (``source_is_local``) or a URI the backend registers
+    as it is. ``idempotency_key`` is stable across retries of the same register.
+    """
+
+    name: str
+    source: str
+    source_is_local: bool
+    digest: str | None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    lineage: Lineage = Field(default_factory=Lineage)
+    approval: Approval = Approval.PENDING
+    history: tuple[Event, ...] = ()
+    idempotency_key: str
+
+
+class VersionChange(Frozen):
+    """One write to an existing version: new stage and/or approval, and the event recording it."""
+
+    stage: str | None = None
+    approval: Approval | None = None
+    event: Event | None = None

@@ -1,0 +1,509 @@
+"""The Registry facade: policy, exclusive stages, history, rollback and integrity.
+
+It composes the primitives of :class:`modelport.backends.base.Backend` and holds
+every rule that must behave the same on every backend.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from modelport.artifacts import publish, staging_dir
+from modelport.backends.base import Backend, Capability
+from modelport.digest import digest_path
+from modelport.errors import (
+    IntegrityError,
+    InvalidInputError,
+    PolicyViolationError,
+    UnsupportedOperation,
+    VersionNotFoundError,
+)
+from modelport.models import (
+    WELL_KNOWN_STAGES,
+    Approval,
+    Event,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    Stage,
+    VersionChange,
+    VersionDraft,
+)
+from modelport.policy import MetricGate, Policy, evaluate_gates
+from modelport.refs import ModelRef, RefKind, parse_ref
+from modelport.retry import RetryPolicy
+from modelport.validation import (
+    MAX_DESCRIPTION_CHARS,
+    check_metrics,
+    check_model_name,
+    check_stage,
+    check_strings,
+    check_text,
+)
+
+T = TypeVar("T")
+_URI_PREFIXES = ("runs:/", "models:/")
+
+
+class ResolveCache:
+    """Resolved references kept for ``ttl`` seconds; the registry's own writes evict them."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[float, ModelVersion]] = {}
+
+    def get(self, ref: str) -> ModelVersion | None:
+        entry = self._entries.get(ref)
+        if entry is not None and entry[0] > self._clock():
+            return entry[1]
+        return None
+
+    def put(self, ref: str, mv: ModelVersion) -> None:
+        if self.ttl > 0:
+            self._entries[ref] = (self._clock() + self.ttl, mv)
+
+    def evict(self, name: str) -> None:
+        for ref, (_, mv) in list(self._entries.items()):
+            if mv.name == name or ref.startswith((f"{name}/", f"{name}@")):
+                self._entries.pop(ref, None)
+
+
+class Registry:
+    """One model registry behind one neutral API. Build it with :func:`modelport.connect`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        policy: Policy | None = None,
+        retry: RetryPolicy | None = None,
+        cache_ttl: float = 0.0,
+    ) -> None:
+        self.backend = backend
+        self.policy = policy or Policy()
+        self.retry = retry or RetryPolicy()
+        self.cache = ResolveCache(cache_ttl)
+
+    @property
+    def url(self) -> str:
+        """The registry URL with secrets redacted."""
+        return str(self.backend.url)
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.backend.capabilities
+
+    def __repr__(self) -> str:
+        return f"Registry({self.url!r})"
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- register ------------------------------------------------------------
+
+    def register(
+        self,
+        name: str,
+        source: str | os.PathLike[str],
+        *,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+        lineage: Lineage | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ModelVersion:
+        """Register a local directory/file/``.tar.gz`` or a URI as the model's next version."""
+        draft = self._draft(
+            name, source, metrics, params, tags, description, lineage, actor, idempotency_key
+        )
+        self.backend.validate_draft(draft)
+        mv = self._call(lambda: self.backend.create_version(draft))
+        self.cache.evict(name)
+        return mv
+
+    def _draft(
+        self,
+        name: str,
+        source: str | os.PathLike[str],
+        metrics: Mapping[str, float] | None,
+        params: Mapping[str, Any] | None,
+        tags: Mapping[str, str] | None,
+        description: str | None,
+        lineage: Lineage | None,
+        actor: str | None,
+        idempotency_key: str | None,
+    ) -> VersionDraft:
+        check_model_name(name)
+        checked = {
+            "metrics": check_metrics(metrics),
+            "params": check_strings(params, "params"),
+            "tags": check_strings(tags, "tags"),
+            "description": (
+                None
+                if description is None
+                else check_text(description, "description", MAX_DESCRIPTION_CHARS)
+            ),
+            "lineage": _check_lineage(lineage),
+        }
+        source_text, is_local = self._check_source(name, source)
+        digest = self._digest_of(source_text, is_local)
+        event = Event(
+            kind=EventKind.REGISTERED, name=name, version="", to=Stage.DEVELOPMENT.value,
+            actor=_actor(actor),
+        )
+        return VersionDraft(
+            name=name,
+            source=source_text,
+            source_is_local=is_local,
+            digest=digest,
+            history=(event,),
+            idempotency_key=idempotency_key or uuid.uuid4().hex,
+            **checked,
+        )
+
+    def _check_source(self, name: str, source: object) -> tuple[str, bool]:
+        if isinstance(source, os.PathLike):
+            source = os.fspath(source)
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidInputError(
+                f"source for {name!r} must be a local path or a URI, got {source!r}",
+                field="source",
+                model=name,
+            )
+        if "://" in source or source.startswith(_URI_PREFIXES):
+            if Capability.REGISTER_URI not in self.capabilities:
+                raise UnsupportedOperation(
+                    f"{self.url} cannot register an existing URI ({source!r}); "
+                    "pass a local path instead",
+                    capability=Capability.REGISTER_URI.value,
+                    url=self.url,
+                )
+            return source, False
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise InvalidInputError(
+                f"source {source!r} for {name!r} does not exist", field="source", model=name
+            )
+        if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+            raise InvalidInputError(
+                f"source directory {source!r} for {name!r} holds no files",
+                field="source",
+                model=name,
+            )
+        return str(path.resolve()), True
+
+    def _digest_of(self, source: str, is_local: bool) -> str:
+        if is_local:
+            return digest_path(Path(source))
+        with tempfile.TemporaryDirectory(prefix="modelport-digest-") as tmp:
+            self._call(lambda: self.backend.fetch_artifact(source, _emptied(Path(tmp))))
+            return digest_path(Path(tmp))
+
+    # -- stage and approval --------------------------------------------------
+
+    def transition(
+        self, ref: str, stage: str | Stage, *, reason: str | None = None, actor: str | None = None
+    ) -> ModelVersion:
+        """Move a version to ``stage`` under the policy; an exclusive stage changes holder."""
+        stage = check_stage(stage.value if isinstance(stage, Stage) else stage)
+        self._check_stage_supported(stage)
+        _check_optional_text(reason, "reason")
+        mv = self._exact(ref)
+        if mv.stage == stage:
+            return mv
+        problems = self.policy.violations(mv, stage)
+        if problems:
+            raise PolicyViolationError(
+                "; ".join(problems), model=mv.name, version=mv.version, field="stage"
+            )
+        return self._move(mv, stage, reason=reason, actor=actor)
+
+    def approve(self, ref: str, *, reason: str | None = None, actor: str | None = None) -> ModelVersion:
+        return self._set_approval(ref, Approval.APPROVED, EventKind.APPROVED, reason, actor)
+
+    def reject(self, ref: str, *, reason: str | None = None, actor: str | None = None) -> ModelVersion:
+        """Reject a version. A version in staging or a custom stage is archived with it; the
+        production holder must be replaced (or rolled back) first."""
+        mv = self._exact(ref)
+        if mv.stage == Stage.PRODUCTION.value:
+            raise PolicyViolationError(
+                f"{mv.ref} holds production: roll back or promote another version before "
+                "rejecting it",
+                model=mv.name,
+                version=mv.version,
+                field="approval",
+            )
+        rejected = self._set_approval(mv.ref, Approval.REJECTED, EventKind.REJECTED, reason, actor)
+        if rejected.stage not in (Stage.DEVELOPMENT.value, Stage.ARCHIVED.value):
+            return self._move(rejected, Stage.ARCHIVED.value, reason="rejected", actor=actor)
+        return rejected
+
+    def rollback(
+        self,
+        name: str,
+        stage: str | Stage = Stage.PRODUCTION,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> ModelVersion:
+        """Give ``stage`` back to the version that held it before the current holder."""
+        check_model_name(name)
+        stage = check_stage(stage.value if isinstance(stage, Stage) else stage)
+        current = self._holder(name, stage)
+        tenure = _stage_tenure(self.history(name), stage)
+        if current is not None:
+            while tenure and tenure[-1] == current.version:
+                tenure.pop()
+        if not tenure:
+            raise VersionNotFoundError(
+                f"{name!r} has no earlier holder of {stage} to roll back to",
+                model=name,
+                field="stage",
+            )
+        previous = self._exact(f"{name}/{tenure[-1]}")
+        problems = self.policy.violations(previous, stage)
+        if problems:
+            raise PolicyViolationError(
+                "rollback refused: " + "; ".join(problems), model=name, version=previous.version
+            )
+        displaced = current.version if current else None
+        why = reason or (f"rollback from {current.ref}" if current else "rollback")
+        return self._move(previous, stage, reason=why, actor=actor, rolled_back=displaced)
+
+    def _set_approval(
+        self, ref: str, approval: Approval, kind: EventKind, reason: str | None, actor: str | None
+    ) -> ModelVersion:
+        _check_optional_text(reason, "reason")
+        mv = self._exact(ref)
+        if mv.approval is approval:
+            return mv
+        event = Event(
+            kind=kind, name=mv.name, version=mv.version, from_=mv.approval.value,
+            to=approval.value, actor=_actor(actor), reason=reason,
+        )
+        change = VersionChange(approval=approval, event=event)
+        updated = self._call(lambda: self.backend.update_version(mv.name, mv.version, change))
+        self.cache.evict(mv.name)
+        return updated
+
+    def _move(
+        self,
+        mv: ModelVersion,
+        stage: str,
+        *,
+        reason: str | None,
+        actor: str | None,
+        rolled_back: str | None = None,
+    ) -> ModelVersion:
+        """Write the stage change; for an exclusive stage, set the new holder before clearing
+        the old ones, so the stage is never empty (resolve picks the newest if it sees two)."""
+        exclusive = stage in self.policy.exclusive_stages
+        previous = self._holders(mv.name, stage) if exclusive else []
+        event = Event(
+            kind=EventKind.TRANSITIONED, name=mv.name, version=mv.version, from_=mv.stage,
+            to=stage, actor=_actor(actor), reason=reason, rolled_back=rolled_back,
+        )
+        change = VersionChange(stage=stage, event=event)
+        try:
+            updated = self._call(lambda: self.backend.update_version(mv.name, mv.version, change))
+            for old in previous:
+                if old.version != mv.version:
+                    self._retire(old, stage, mv, actor)
+        finally:
+            self.cache.evict(mv.name)
+        return updated
+
+    def _retire(self, old: ModelVersion, stage: str, successor: ModelVersion, actor: str | None) -> None:
+        event = Event(
+            kind=EventKind.TRANSITIONED, name=old.name, version=old.version, from_=stage,
+            to=Stage.ARCHIVED.value, actor=_actor(actor), reason=f"replaced by {successor.ref}",
+        )
+        change = VersionChange(stage=Stage.ARCHIVED.value, event=event)
+        self._call(lambda: self.backend.update_version(old.name, old.version, change))
+
+    def _check_stage_supported(self, stage: str) -> None:
+        if stage not in WELL_KNOWN_STAGES and Capability.CUSTOM_STAGES not in self.capabilities:
+            raise UnsupportedOperation(
+                f"{self.url} has no custom stages; {stage!r} is not one of "
+                f"{', '.join(sorted(WELL_KNOWN_STAGES))}",
+                capability=Capability.CUSTOM_STAGES.value,
+                url=self.url,
+            )
+        self.backend.validate_stage(stage)
+
+    # -- reads ---------------------------------------------------------------
+
+    def resolve(self, ref: str) -> ModelVersion:
+        """The version a reference points at; cached for ``cache_ttl`` seconds if set."""
+        cached = self.cache.get(ref)
+        if cached is not None:
+            return cached
+        mv = self._lookup(parse_ref(ref))
+        self.cache.put(ref, mv)
+        return mv
+
+    def download(self, ref: str, dest: str | os.PathLike[str]) -> Path:
+        """Download the artifact into directory ``dest``, verifying its digest first.
+
+        Files land in a staging directory beside ``dest`` and are moved into place
+        only once complete and verified; on any failure nothing is left behind.
+        """
+        mv = self.resolve(ref)
+        target = Path(dest).expanduser().absolute()
+        with staging_dir(target) as staged:
+            self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(staged)))
+            if mv.digest is not None:
+                actual = digest_path(staged)
+                if actual != mv.digest:
+                    raise IntegrityError(
+                        f"{mv.ref}: artifact digest {actual} differs from the registered "
+                        f"{mv.digest}; nothing was written to {str(target)!r}",
+                        model=mv.name,
+                        version=mv.version,
+                        field="digest",
+                    )
+            publish(staged, target)
+        return target
+
+    def lineage(self, ref: str) -> Lineage:
+        return self.resolve(ref).lineage
+
+    def history(self, ref: str) -> list[Event]:
+        """The audit trail of one version (``name/3``, ``name@production``) or of the whole
+        model (``name``), oldest first."""
+        if "/" not in ref and "@" not in ref:
+            check_model_name(ref, "ref")
+            events = [e for mv in self.versions(ref) for e in self._events(mv)]
+            return sorted(events, key=lambda e: e.at)
+        return self._events(self._exact(ref))
+
+    def versions(self, name: str, *, stage: str | Stage | None = None) -> Iterator[ModelVersion]:
+        """The model's versions, lazily, one backend page at a time."""
+        check_model_name(name)
+        wanted = None if stage is None else check_stage(str(stage))
+        token: str | None = None
+        while True:
+            page = self._call(lambda: self.backend.list_versions(name, token))
+            for mv in page.items:
+                if wanted is None or mv.stage == wanted:
+                    yield mv
+            token = page.next_token
+            if token is None:
+                return
+
+    def models(self) -> Iterator[str]:
+        token: str | None = None
+        while True:
+            page = self._call(lambda: self.backend.list_models(token))
+            yield from page.items
+            token = page.next_token
+            if token is None:
+                return
+
+    def gate(self, ref: str, gates: list[str]) -> list[str]:
+        """Failures of the version against metric gates such as ``"f1>=0.78"`` (empty: pass)."""
+        parsed = [MetricGate.parse(g, "metric") for g in gates]
+        return evaluate_gates(self.resolve(ref), parsed)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _exact(self, ref: str) -> ModelVersion:
+        """Resolve without the cache: writes must act on the current record."""
+        return self._lookup(parse_ref(ref))
+
+    def _lookup(self, ref: ModelRef) -> ModelVersion:
+        if ref.kind is RefKind.VERSION:
+            return self._call(lambda: self.backend.get_version(ref.name, ref.value))
+        if ref.kind is RefKind.LATEST:
+            return self._call(lambda: self.backend.latest_version(ref.name))
+        holder = self._holder(ref.name, ref.value)
+        if holder is not None:
+            return holder
+        if ref.kind is RefKind.LABEL and Capability.ALIASES in self.capabilities:
+            return self._call(lambda: self.backend.get_alias(ref.name, ref.value))
+        raise VersionNotFoundError(
+            f"no version of {ref.name!r} is in {ref.value!r}", model=ref.name, field="stage"
+        )
+
+    def _holders(self, name: str, stage: str) -> list[ModelVersion]:
+        return self._call(lambda: self.backend.stage_holders(name, stage))
+
+    def _holder(self, name: str, stage: str) -> ModelVersion | None:
+        holders = self._holders(name, stage)
+        return max(holders, key=_recency) if holders else None
+
+    def _events(self, mv: ModelVersion) -> list[Event]:
+        return self._call(lambda: self.backend.read_events(mv.name, mv.version))
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return self.retry.call(fn)
+
+
+def _recency(mv: ModelVersion) -> tuple[float, int, str]:
+    stamp = mv.updated_at.timestamp() if mv.updated_at else 0.0
+    number = int(mv.version) if mv.version.isdigit() else -1
+    return stamp, number, mv.version
+
+
+def _stage_tenure(events: list[Event], stage: str) -> list[str]:
+    """Replay the stage's history into a stack of holders: a promotion pushes, a rollback pops."""
+    stack: list[str] = []
+    for event in events:
+        if event.kind is not EventKind.TRANSITIONED or event.to != stage:
+            continue
+        if event.rolled_back is not None and stack and stack[-1] == event.rolled_back:
+            stack.pop()
+        if not stack or stack[-1] != event.version:
+            stack.append(event.version)
+    return stack
+
+
+def _emptied(path: Path) -> Path:
+    """``path`` as an empty directory: a retried fetch starts again from nothing."""
+    for child in path.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    return path
+
+
+def _actor(actor: str | None) -> str:
+    if actor is not None:
+        return check_text(actor, "actor", 256)
+    try:
+        return os.environ.get("MODELPORT_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _check_optional_text(value: str | None, field: str) -> None:
+    if value is not None:
+        check_text(value, field, 1000)
+
+
+def _check_lineage(lineage: object) -> Lineage:
+    if lineage is None:
+        return Lineage()
+    if not isinstance(lineage, Lineage):
+        raise InvalidInputError(
+            f"lineage must be a modelport.Lineage, got {type(lineage).__name__}", field="lineage"
+        )
+    return lineage

@@ -1,0 +1,39 @@
+"""The one layer of retries: transient backend faults, exponential backoff with jitter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import Field
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from modelport.errors import TransientBackendError
+from modelport.models import Frozen
+
+T = TypeVar("T")
+
+
+class RetryPolicy(Frozen):
+    """How often and how patiently transient faults are retried. Backends turn their
+    SDK's own retries down, so this is the only layer."""
+
+    attempts: int = Field(default=6, ge=1, le=50)
+    initial_wait: float = Field(default=0.2, ge=0)
+    max_wait: float = Field(default=10.0, ge=0)
+    deadline: float = Field(default=120.0, gt=0)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientBackendError),
+            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline),
+            wait=wait_random_exponential(multiplier=self.initial_wait, max=self.max_wait),
+            reraise=True,
+        )
+        return retrying(fn)

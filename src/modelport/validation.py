@@ -1,0 +1,137 @@
+"""Checks of user input against modelport's neutral naming rules.
+
+Each check raises :class:`InvalidInputError` naming the field before any backend
+is called. Backends add their own, stricter rules through ``Backend.validate_draft``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from modelport.errors import InvalidInputError
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+STAGE = re.compile(r"[a-z][a-z0-9-]{0,30}")
+KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/ -]{0,249}")
+MAX_VALUE_CHARS = 5000
+MAX_DESCRIPTION_CHARS = 5000
+MAX_ENTRIES = 200
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_model_name(name: object, field: str = "name") -> str:
+    if not isinstance(name, str):
+        raise InvalidInputError(
+            f"{field} must be a string, got {type(name).__name__}", field=field
+        )
+    if not MODEL_NAME.fullmatch(name):
+        raise InvalidInputError(
+            f"{field} {_shown(name)} is not a valid model name: 1-128 characters, "
+            "letters, digits, '.', '_' or '-', starting with a letter or digit",
+            field=field,
+            model=name if len(name) < 200 else None,
+        )
+    return name
+
+
+def check_version(version: object, field: str = "version") -> str:
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
+        raise InvalidInputError(
+            f"{field} {_shown(version)} is not a valid version: letters, digits, '.', '_', '-'",
+            field=field,
+        )
+    return version
+
+
+def check_stage(stage: object, field: str = "stage") -> str:
+    if not isinstance(stage, str):
+        raise InvalidInputError(
+            f"{field} must be a string, got {type(stage).__name__}", field=field
+        )
+    if not STAGE.fullmatch(stage):
+        raise InvalidInputError(
+            f"{field} {_shown(stage)} is not a valid stage: it must match [a-z][a-z0-9-]{{0,30}} "
+            "(development, staging, production, archived or a custom stage)",
+            field=field,
+        )
+    return stage
+
+
+def check_text(value: object, field: str, max_chars: int = MAX_VALUE_CHARS) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"{field} must be a string, got {type(value).__name__}", field=field
+        )
+    if len(value) > max_chars:
+        raise InvalidInputError(
+            f"{field} is {len(value)} characters long; at most {max_chars} are allowed",
+            field=field,
+        )
+    if "\x00" in value:
+        raise InvalidInputError(f"{field} contains a NUL character", field=field)
+    return value
+
+
+def _check_mapping(value: object, field: str) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"{field} must be a mapping, got {type(value).__name__}", field=field
+        )
+    if len(value) > MAX_ENTRIES:
+        raise InvalidInputError(
+            f"{field} has {len(value)} entries; at most {MAX_ENTRIES} are allowed", field=field
+        )
+    return value
+
+
+def _check_key(key: object, field: str) -> str:
+    if not isinstance(key, str) or not KEY.fullmatch(key):
+        raise InvalidInputError(
+            f"{field} key {_shown(key)} is not valid: 1-250 characters of letters, digits, "
+            "'_', '.', ':', '/', '-' or space, starting with a letter, digit or '_'",
+            field=field,
+        )
+    if key.startswith("modelport."):
+        raise InvalidInputError(
+            f"{field} key {key!r} uses the reserved prefix 'modelport.'", field=field
+        )
+    return key
+
+
+def check_metrics(metrics: object, field: str = "metrics") -> dict[str, float]:
+    result: dict[str, float] = {}
+    for key, value in _check_mapping(metrics, field).items():
+        name = _check_key(key, field)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(
+                f"{field}[{name!r}] must be a number, got {type(value).__name__}",
+                field=f"{field}.{name}",
+            )
+        if not math.isfinite(value):
+            raise InvalidInputError(
+                f"{field}[{name!r}] must be finite, got {value}", field=f"{field}.{name}"
+            )
+        result[name] = float(value)
+    return result
+
+
+def check_strings(values: object, field: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in _check_mapping(values, field).items():
+        name = _check_key(key, field)
+        if isinstance(value, (bool, int, float)):
+            value = str(value)  # params are commonly numbers or flags: keep their text form
+        result[name] = check_text(value, f"{field}.{name}")
+    return result

@@ -1,0 +1,36 @@
+"""memory:// in the conformance suite: the reference backend, no gaps."""
+
+from __future__ import annotations
+
+import pytest
+
+import modelport as mp
+from modelport.backends.memory import MemoryBackend
+from tests.backends.case import BackendCase
+from tests.conformance.settings import FAST_RETRY
+
+
+def _open(request: pytest.FixtureRequest) -> mp.Registry:
+    return mp.connect("memory://?page_size=3", retry=FAST_RETRY)
+
+
+def _backend(reg: mp.Registry) -> MemoryBackend:
+    assert isinstance(reg.backend, MemoryBackend)
+    return reg.backend
+
+
+def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
+    _backend(reg).set_alias(name, version, alias)
+
+
+def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
+    files = _backend(reg)._blobs[mv.artifact_uri]
+    first = sorted(files)[0]
+    files[first] = files[first] + b"tampered"
+
+
+def _reopen(reg: mp.Registry) -> mp.Registry:
+    return mp.Registry(reg.backend, retry=FAST_RETRY)  # memory state lives in the backend
+
+
+CASES = [BackendCase("memory", _open, _set_alias, _tamper, reopen=_reopen)]

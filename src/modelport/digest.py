@@ -14,7 +14,7 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO
 
 from modelport.errors import InvalidInputError
 
@@ -37,7 +37,7 @@ def manifest_digest(entries: Iterable[FileEntry]) -> str:
     return PREFIX + hasher.hexdigest()
 
 
-def hash_stream(stream: BinaryIO, sink: BinaryIO | None = None) -> tuple[int, str]:
+def hash_stream(stream: IO[bytes], sink: IO[bytes] | None = None) -> tuple[int, str]:
     """Size and SHA-256 of a stream, copying it to ``sink`` on the way if given."""
     hasher, size = hashlib.sha256(), 0
     while chunk := stream.read(CHUNK):
@@ -78,7 +78,7 @@ def entries_of_directory(root: Path) -> Iterator[FileEntry]:
         yield FileEntry(relative, size, sha)
 
 
-def entries_of_archive(stream: BinaryIO) -> Iterator[FileEntry]:
+def entries_of_archive(stream: IO[bytes]) -> Iterator[FileEntry]:
     with tarfile.open(fileobj=stream, mode="r|gz") as archive:
         for member in archive:
             if not member.isfile():

@@ -26,31 +26,61 @@ class _Provider:
 
 PROVIDERS = (
     _Provider(
-        "github-actions", "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REPOSITORY", "GITHUB_REF_NAME",
-        "GITHUB_RUN_ID", "",
+        "github-actions",
+        "GITHUB_ACTIONS",
+        "GITHUB_SHA",
+        "GITHUB_REPOSITORY",
+        "GITHUB_REF_NAME",
+        "GITHUB_RUN_ID",
+        "",
     ),
     _Provider(
-        "gitlab-ci", "GITLAB_CI", "CI_COMMIT_SHA", "CI_PROJECT_URL", "CI_COMMIT_REF_NAME",
-        "CI_JOB_ID", "CI_JOB_URL",
+        "gitlab-ci",
+        "GITLAB_CI",
+        "CI_COMMIT_SHA",
+        "CI_PROJECT_URL",
+        "CI_COMMIT_REF_NAME",
+        "CI_JOB_ID",
+        "CI_JOB_URL",
     ),
     _Provider(
-        "circleci", "CIRCLECI", "CIRCLE_SHA1", "CIRCLE_REPOSITORY_URL", "CIRCLE_BRANCH",
-        "CIRCLE_BUILD_NUM", "CIRCLE_BUILD_URL",
+        "circleci",
+        "CIRCLECI",
+        "CIRCLE_SHA1",
+        "CIRCLE_REPOSITORY_URL",
+        "CIRCLE_BRANCH",
+        "CIRCLE_BUILD_NUM",
+        "CIRCLE_BUILD_URL",
     ),
     _Provider(
-        "buildkite", "BUILDKITE", "BUILDKITE_COMMIT", "BUILDKITE_REPO", "BUILDKITE_BRANCH",
-        "BUILDKITE_BUILD_ID", "BUILDKITE_BUILD_URL",
+        "buildkite",
+        "BUILDKITE",
+        "BUILDKITE_COMMIT",
+        "BUILDKITE_REPO",
+        "BUILDKITE_BRANCH",
+        "BUILDKITE_BUILD_ID",
+        "BUILDKITE_BUILD_URL",
     ),
     _Provider(
-        "azure-pipelines", "TF_BUILD", "BUILD_SOURCEVERSION", "BUILD_REPOSITORY_URI",
-        "BUILD_SOURCEBRANCHNAME", "BUILD_BUILDID", "",
+        "azure-pipelines",
+        "TF_BUILD",
+        "BUILD_SOURCEVERSION",
+        "BUILD_REPOSITORY_URI",
+        "BUILD_SOURCEBRANCHNAME",
+        "BUILD_BUILDID",
+        "",
     ),
     _Provider(
         "jenkins", "JENKINS_URL", "GIT_COMMIT", "GIT_URL", "GIT_BRANCH", "BUILD_ID", "BUILD_URL"
     ),
     _Provider(
-        "bitbucket", "BITBUCKET_BUILD_NUMBER", "BITBUCKET_COMMIT", "BITBUCKET_GIT_HTTP_ORIGIN",
-        "BITBUCKET_BRANCH", "BITBUCKET_BUILD_NUMBER", "",
+        "bitbucket",
+        "BITBUCKET_BUILD_NUMBER",
+        "BITBUCKET_COMMIT",
+        "BITBUCKET_GIT_HTTP_ORIGIN",
+        "BITBUCKET_BRANCH",
+        "BITBUCKET_BUILD_NUMBER",
+        "",
     ),
 )
 
@@ -62,9 +92,12 @@ def lineage_from_env(
     provider = next((p for p in PROVIDERS if env.get(p.detect)), None)
     ci = _ci_run(provider, env) if provider else None
     code = CodeRef(
-        repo=_clean_repo(_ci_value(provider, "repo", env) or _git(path, "config", "--get", "remote.origin.url")),
+        repo=_clean_repo(
+            _ci_value(provider, "repo", env) or _git(path, "config", "--get", "remote.origin.url")
+        ),
         commit=_ci_value(provider, "commit", env) or _git(path, "rev-parse", "HEAD"),
-        branch=_ci_value(provider, "branch", env) or _git(path, "rev-parse", "--abbrev-ref", "HEAD"),
+        branch=_ci_value(provider, "branch", env)
+        or _git(path, "rev-parse", "--abbrev-ref", "HEAD"),
     )
     return Lineage(run=run, code=code if code != CodeRef() else None, ci=ci)
 

@@ -68,7 +68,7 @@ class IntegrityError(ModelportError, ValueError):
     """An artifact's content digest differs from the one recorded at registration."""
 
 
-class UnsupportedOperation(ModelportError, NotImplementedError):  # noqa: N818 (the spec's name)
+class UnsupportedOperation(ModelportError, NotImplementedError):
     """The backend cannot do this; ``capability`` names what it lacks."""
 
     def __init__(self, message: str, *, capability: str, url: str | None = None) -> None:

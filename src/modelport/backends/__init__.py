@@ -11,7 +11,6 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import cast
 
 from modelport.backends.base import Backend
 from modelport.errors import BackendNotInstalledError, InvalidURLError
@@ -54,7 +53,7 @@ def backend_class(url: RegistryURL) -> type[Backend]:
         raise InvalidURLError(
             f"{entry.target} (for {url.scheme}://) is not a modelport Backend", url=str(url)
         )
-    return cast(type[Backend], cls)
+    return cls
 
 
 def known_schemes() -> list[str]:

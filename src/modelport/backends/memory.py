@@ -97,7 +97,9 @@ class MemoryBackend(Backend):
 
     def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
         with self._lock:
-            return [s.record for s in self._model(name).versions.values() if s.record.stage == stage]
+            return [
+                s.record for s in self._model(name).versions.values() if s.record.stage == stage
+            ]
 
     def read_events(self, name: str, version: str) -> list[Event]:
         with self._lock:
@@ -152,7 +154,9 @@ class MemoryBackend(Backend):
                 registry=str(self.url),
                 native=f"{self.instance}/{draft.name}/{version}",
             )
-            events = [e.model_copy(update={"name": draft.name, "version": version}) for e in draft.history]
+            events = [
+                e.model_copy(update={"name": draft.name, "version": version}) for e in draft.history
+            ]
             model.versions[version] = _Stored(record, events)
             self._by_key[draft.idempotency_key] = (draft.name, version)
             return record
@@ -209,7 +213,9 @@ class MemoryBackend(Backend):
             stored = self._model(name).versions.get(version)
         if stored is None:
             raise VersionNotFoundError(
-                f"{self.url}: model {name!r} has no version {version!r}", model=name, version=version
+                f"{self.url}: model {name!r} has no version {version!r}",
+                model=name,
+                version=version,
             )
         return stored
 

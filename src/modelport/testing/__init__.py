@@ -1,0 +1,1 @@
+"""Test rigs: local fakes of the registry services modelport talks to."""

@@ -7,6 +7,8 @@ SDK is imported until a URL needs it.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -55,7 +57,51 @@ _EXPORTS = {
     "BackendTimeoutError": "modelport.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+# A literal list, so that type checkers see the lazily imported names as exported
+# (mypy --strict: no implicit re-export); tests check it matches _EXPORTS.
+__all__ = [
+    "Approval",
+    "AuthenticationError",
+    "Backend",
+    "BackendError",
+    "BackendNotInstalledError",
+    "BackendTimeoutError",
+    "CIRun",
+    "Capability",
+    "CodeRef",
+    "ConflictError",
+    "DatasetRef",
+    "Event",
+    "EventKind",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidReferenceError",
+    "InvalidURLError",
+    "Lineage",
+    "MetricGate",
+    "MigratedFrom",
+    "ModelNotFoundError",
+    "ModelRef",
+    "ModelVersion",
+    "ModelportError",
+    "NotFoundError",
+    "Policy",
+    "PolicyViolationError",
+    "Registry",
+    "RegistryURL",
+    "RetryPolicy",
+    "Stage",
+    "TransientBackendError",
+    "UnsupportedOperation",
+    "VersionNotFoundError",
+    "VersionRef",
+    "connect",
+    "default_url",
+    "diff",
+    "migrate",
+    "parse_ref",
+    "parse_url",
+]
 
 if TYPE_CHECKING:
     from modelport.backends.base import Backend, Capability
@@ -110,3 +156,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """Keeps an exported name bound to what it exports when a submodule of the same name
+    is imported (``modelport.connect`` the function vs. the module ``modelport/connect.py``):
+    the import system would otherwise rebind ``modelport.connect`` to the module."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return  # the submodule stays reachable through sys.modules and importlib
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -60,7 +60,9 @@ class MetricGate:
                 f"{field} for metric {metric!r}: {match.group(2)!r} is not a number", field=field
             ) from None
         if not math.isfinite(threshold):
-            raise InvalidInputError(f"{field} for metric {metric!r}: threshold must be finite")
+            raise InvalidInputError(
+                f"{field} for metric {metric!r}: threshold must be finite", field=field
+            )
         return cls(metric, match.group(1), threshold)
 
     def failure(self, metrics: Mapping[str, float]) -> str | None:

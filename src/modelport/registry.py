@@ -6,13 +6,15 @@ every rule that must behave the same on every backend.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +53,8 @@ from modelport.validation import (
 
 T = TypeVar("T")
 _URI_PREFIXES = ("runs:/", "models:/")
+MAX_REASON_CHARS = 1000
+MAX_ACTOR_CHARS = 256
 
 
 class ResolveCache:
@@ -138,6 +142,49 @@ class Registry:
         self.cache.evict(name)
         return mv
 
+    def import_version(
+        self,
+        record: ModelVersion,
+        source: str | os.PathLike[str],
+        *,
+        history: Sequence[Event] = (),
+        idempotency_key: str | None = None,
+    ) -> ModelVersion:
+        """Create the next version of ``record.name`` carrying another registry's record.
+
+        Migration's write: the new version gets ``record``'s metrics, params, tags,
+        description, lineage and approval, and ``history`` as its audit trail (in place of
+        a ``registered`` event). The artifact at ``source`` must have ``record.digest``
+        when that is set, else ``IntegrityError`` is raised before anything is written.
+        The version starts in ``development``: set its stage with :meth:`transition`
+        once it exists, so the policy applies as it does to every other version.
+        """
+        draft = self._draft(
+            record.name,
+            source,
+            record.metrics,
+            record.params,
+            record.tags,
+            record.description,
+            record.lineage,
+            None,
+            idempotency_key,
+        )
+        if record.digest is not None and draft.digest != record.digest:
+            raise IntegrityError(
+                f"{record.ref}: artifact digest {draft.digest} differs from the recorded "
+                f"{record.digest}; nothing was registered",
+                model=record.name,
+                version=record.version,
+                field="digest",
+            )
+        trail = tuple(e.model_copy(update={"name": record.name, "version": ""}) for e in history)
+        draft = draft.model_copy(update={"approval": record.approval, "history": trail})
+        self.backend.validate_draft(draft)
+        mv = self._call(lambda: self.backend.create_version(draft))
+        self.cache.evict(record.name)
+        return mv
+
     def _draft(
         self,
         name: str,
@@ -165,7 +212,10 @@ class Registry:
         source_text, is_local = self._check_source(name, source)
         digest = self._digest_of(source_text, is_local)
         event = Event(
-            kind=EventKind.REGISTERED, name=name, version="", to=Stage.DEVELOPMENT.value,
+            kind=EventKind.REGISTERED,
+            name=name,
+            version="",
+            to=Stage.DEVELOPMENT.value,
             actor=_actor(actor),
         )
         return VersionDraft(
@@ -174,7 +224,7 @@ class Registry:
             source_is_local=is_local,
             digest=digest,
             history=(event,),
-            idempotency_key=idempotency_key or uuid.uuid4().hex,
+            idempotency_key=_idempotency_key(idempotency_key),
             **checked,
         )
 
@@ -222,9 +272,9 @@ class Registry:
         self, ref: str, stage: str | Stage, *, reason: str | None = None, actor: str | None = None
     ) -> ModelVersion:
         """Move a version to ``stage`` under the policy; an exclusive stage changes holder."""
-        stage = check_stage(stage.value if isinstance(stage, Stage) else stage)
+        stage = check_stage(_stage_value(stage))
         self._check_stage_supported(stage)
-        _check_optional_text(reason, "reason")
+        _check_note(reason, actor)
         mv = self._exact(ref)
         if mv.stage == stage:
             return mv
@@ -235,12 +285,17 @@ class Registry:
             )
         return self._move(mv, stage, reason=reason, actor=actor)
 
-    def approve(self, ref: str, *, reason: str | None = None, actor: str | None = None) -> ModelVersion:
+    def approve(
+        self, ref: str, *, reason: str | None = None, actor: str | None = None
+    ) -> ModelVersion:
         return self._set_approval(ref, Approval.APPROVED, EventKind.APPROVED, reason, actor)
 
-    def reject(self, ref: str, *, reason: str | None = None, actor: str | None = None) -> ModelVersion:
+    def reject(
+        self, ref: str, *, reason: str | None = None, actor: str | None = None
+    ) -> ModelVersion:
         """Reject a version. A version in staging or a custom stage is archived with it; the
         production holder must be replaced (or rolled back) first."""
+        _check_note(reason, actor)
         mv = self._exact(ref)
         if mv.stage == Stage.PRODUCTION.value:
             raise PolicyViolationError(
@@ -265,7 +320,8 @@ class Registry:
     ) -> ModelVersion:
         """Give ``stage`` back to the version that held it before the current holder."""
         check_model_name(name)
-        stage = check_stage(stage.value if isinstance(stage, Stage) else stage)
+        stage = check_stage(_stage_value(stage))
+        _check_note(reason, actor)
         current = self._holder(name, stage)
         tenure = _stage_tenure(self.history(name), stage)
         if current is not None:
@@ -290,13 +346,18 @@ class Registry:
     def _set_approval(
         self, ref: str, approval: Approval, kind: EventKind, reason: str | None, actor: str | None
     ) -> ModelVersion:
-        _check_optional_text(reason, "reason")
+        _check_note(reason, actor)
         mv = self._exact(ref)
         if mv.approval is approval:
             return mv
         event = Event(
-            kind=kind, name=mv.name, version=mv.version, from_=mv.approval.value,
-            to=approval.value, actor=_actor(actor), reason=reason,
+            kind=kind,
+            name=mv.name,
+            version=mv.version,
+            from_=mv.approval.value,
+            to=approval.value,
+            actor=_actor(actor),
+            reason=reason,
         )
         change = VersionChange(approval=approval, event=event)
         updated = self._call(lambda: self.backend.update_version(mv.name, mv.version, change))
@@ -317,8 +378,14 @@ class Registry:
         exclusive = stage in self.policy.exclusive_stages
         previous = self._holders(mv.name, stage) if exclusive else []
         event = Event(
-            kind=EventKind.TRANSITIONED, name=mv.name, version=mv.version, from_=mv.stage,
-            to=stage, actor=_actor(actor), reason=reason, rolled_back=rolled_back,
+            kind=EventKind.TRANSITIONED,
+            name=mv.name,
+            version=mv.version,
+            from_=mv.stage,
+            to=stage,
+            actor=_actor(actor),
+            reason=reason,
+            rolled_back=rolled_back,
         )
         change = VersionChange(stage=stage, event=event)
         try:
@@ -330,10 +397,17 @@ class Registry:
             self.cache.evict(mv.name)
         return updated
 
-    def _retire(self, old: ModelVersion, stage: str, successor: ModelVersion, actor: str | None) -> None:
+    def _retire(
+        self, old: ModelVersion, stage: str, successor: ModelVersion, actor: str | None
+    ) -> None:
         event = Event(
-            kind=EventKind.TRANSITIONED, name=old.name, version=old.version, from_=stage,
-            to=Stage.ARCHIVED.value, actor=_actor(actor), reason=f"replaced by {successor.ref}",
+            kind=EventKind.TRANSITIONED,
+            name=old.name,
+            version=old.version,
+            from_=stage,
+            to=Stage.ARCHIVED.value,
+            actor=_actor(actor),
+            reason=f"replaced by {successor.ref}",
         )
         change = VersionChange(stage=Stage.ARCHIVED.value, event=event)
         self._call(lambda: self.backend.update_version(old.name, old.version, change))
@@ -352,7 +426,7 @@ class Registry:
 
     def resolve(self, ref: str) -> ModelVersion:
         """The version a reference points at; cached for ``cache_ttl`` seconds if set."""
-        cached = self.cache.get(ref)
+        cached = self.cache.get(ref) if type(ref) is str else None
         if cached is not None:
             return cached
         mv = self._lookup(parse_ref(ref))
@@ -365,8 +439,8 @@ class Registry:
         Files land in a staging directory beside ``dest`` and are moved into place
         only once complete and verified; on any failure nothing is left behind.
         """
+        target = _download_target(dest)
         mv = self.resolve(ref)
-        target = Path(dest).expanduser().absolute()
         with staging_dir(target) as staged:
             self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(staged)))
             if mv.digest is not None:
@@ -388,19 +462,23 @@ class Registry:
     def history(self, ref: str) -> list[Event]:
         """The audit trail of one version (``name/3``, ``name@production``) or of the whole
         model (``name``), oldest first."""
-        if "/" not in ref and "@" not in ref:
+        if isinstance(ref, str) and "/" not in ref and "@" not in ref:
             check_model_name(ref, "ref")
             events = [e for mv in self.versions(ref) for e in self._events(mv)]
             return sorted(events, key=lambda e: e.at)
         return self._events(self._exact(ref))
 
     def versions(self, name: str, *, stage: str | Stage | None = None) -> Iterator[ModelVersion]:
-        """The model's versions, lazily, one backend page at a time."""
+        """The model's versions, lazily, one backend page at a time (arguments are checked
+        at the call, not at the first ``next``)."""
         check_model_name(name)
-        wanted = None if stage is None else check_stage(str(stage))
+        wanted = None if stage is None else check_stage(_stage_value(stage))
+        return self._pages(name, wanted)
+
+    def _pages(self, name: str, wanted: str | None) -> Iterator[ModelVersion]:
         token: str | None = None
         while True:
-            page = self._call(lambda: self.backend.list_versions(name, token))
+            page = self._call(partial(self.backend.list_versions, name, token))
             for mv in page.items:
                 if wanted is None or mv.stage == wanted:
                     yield mv
@@ -411,7 +489,7 @@ class Registry:
     def models(self) -> Iterator[str]:
         token: str | None = None
         while True:
-            page = self._call(lambda: self.backend.list_models(token))
+            page = self._call(partial(self.backend.list_models, token))
             yield from page.items
             token = page.next_token
             if token is None:
@@ -475,6 +553,26 @@ def _stage_tenure(events: list[Event], stage: str) -> list[str]:
     return stack
 
 
+def _download_target(dest: object) -> Path:
+    """``dest`` as an absolute path, refusing ones whose replacement would destroy the
+    working directory, the home directory or the filesystem root (``""``, ``"."``, ``"~"``)."""
+    if not isinstance(dest, (str, os.PathLike)) or not str(os.fspath(dest)).strip():
+        raise InvalidInputError(
+            f"dest must be a non-empty path to a directory, got {dest!r}", field="dest"
+        )
+    target = Path(os.path.abspath(Path(dest).expanduser()))
+    protected = {Path.cwd(), *Path.cwd().parents}
+    with contextlib.suppress(RuntimeError):  # no home directory: nothing more to protect
+        protected.add(Path.home())
+    if target in protected or target.parent == target:
+        raise InvalidInputError(
+            f"dest {str(target)!r} is the working directory, one of its parents, the home "
+            "directory or the root; download replaces dest, so name a directory of its own",
+            field="dest",
+        )
+    return target
+
+
 def _emptied(path: Path) -> Path:
     """``path`` as an empty directory: a retried fetch starts again from nothing."""
     for child in path.iterdir():
@@ -487,16 +585,29 @@ def _emptied(path: Path) -> Path:
 
 def _actor(actor: str | None) -> str:
     if actor is not None:
-        return check_text(actor, "actor", 256)
+        return check_text(actor, "actor", MAX_ACTOR_CHARS)
     try:
         return os.environ.get("MODELPORT_ACTOR") or getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
 
 
-def _check_optional_text(value: str | None, field: str) -> None:
-    if value is not None:
-        check_text(value, field, 1000)
+def _check_note(reason: str | None, actor: str | None) -> None:
+    """The reason and actor a write records, checked before the write starts."""
+    if reason is not None:
+        check_text(reason, "reason", MAX_REASON_CHARS)
+    if actor is not None:
+        check_text(actor, "actor", MAX_ACTOR_CHARS)
+
+
+def _stage_value(stage: object) -> object:
+    return stage.value if isinstance(stage, Stage) else stage
+
+
+def _idempotency_key(key: object) -> str:
+    if key is None or key == "":  # none given: this register call is its own identity
+        return uuid.uuid4().hex
+    return check_text(key, "idempotency_key", 256)
 
 
 def _check_lineage(lineage: object) -> Lineage:

@@ -1,0 +1,305 @@
+"""The bad-input table: every malformed argument of the public API gets a typed error that
+names the field concerned, and leaves the registry exactly as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import modelport as mp
+from modelport.errors import (
+    InvalidInputError,
+    InvalidReferenceError,
+    InvalidURLError,
+    ModelportError,
+)
+from tests.unit.conftest import MODEL
+
+SECRET = "s3cr3t-Value"
+MAX_MESSAGE_CHARS = 1000  # an oversized value must not be echoed back whole
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a case may use: the populated registry, a valid artifact and a scratch dir."""
+
+    reg: mp.Registry
+    src: Path
+    tmp: Path
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    call: Callable[[Ctx], object]
+    error: type[ModelportError]
+    field: str  # the error's ``field`` must start with this
+
+
+def api(verb: str, *args: Any, **kwargs: Any) -> Callable[[Ctx], object]:
+    """Call ``reg.<verb>(*args, **kwargs)``; arguments are Any, as a user's may be."""
+    return lambda c: getattr(c.reg, verb)(*args, **kwargs)
+
+
+def download(dest: Any) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.download(f"{MODEL}/1", dest)
+
+
+def resolve(ref: Any) -> Callable[[Ctx], object]:
+    return api("resolve", ref)
+
+
+def connect(url: Any) -> Callable[[Ctx], object]:
+    return lambda c: mp.connect(url)
+
+
+def transition(stage: Any, **kw: Any) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.transition(f"{MODEL}/1", stage, **kw)
+
+
+def register(name: Any = MODEL, **kw: Any) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.register(name, c.src, **kw)
+
+
+def register_source(source: Callable[[Ctx], Any]) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.register(MODEL, source(c))
+
+
+def gate(*gates: Any) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.gate(f"{MODEL}@production", list(gates))
+
+
+def empty_dir(c: Ctx) -> Path:
+    path = c.tmp / "empty"
+    (path / "sub").mkdir(parents=True)
+    return path
+
+
+REF = InvalidReferenceError
+URL = InvalidURLError
+BAD = InvalidInputError
+
+REFS = [
+    Bad("ref-empty", resolve(""), REF, "ref"),
+    Bad("ref-name-only", resolve(MODEL), REF, "ref"),
+    Bad("ref-trailing-slash", resolve(f"{MODEL}/"), REF, "ref"),
+    Bad("ref-space-in-name", resolve("na me/1"), REF, "ref"),
+    Bad("ref-at-nothing", resolve(f"{MODEL}@"), REF, "ref"),
+    Bad("ref-uppercase-stage", resolve(f"{MODEL}@Prod"), REF, "ref"),
+    Bad("ref-alias-40-chars", resolve(f"{MODEL}@" + "x" * 40), REF, "ref"),
+    Bad("ref-dotdot", resolve("../etc/1"), REF, "ref"),
+    Bad("ref-unicode-name", resolve("modèle/1"), REF, "ref"),
+    Bad("ref-cjk-name", resolve("模型@production"), REF, "ref"),
+    Bad("ref-none", resolve(None), REF, "ref"),
+    Bad("ref-int", resolve(3), REF, "ref"),
+    Bad("ref-list", resolve([f"{MODEL}/1"]), REF, "ref"),
+    Bad("ref-double-at", resolve(f"{MODEL}@@production"), REF, "ref"),
+    Bad("ref-nested-version", resolve(f"{MODEL}/1/2"), REF, "ref"),
+    Bad("ref-nul", resolve(f"{MODEL}/1\x00"), REF, "ref"),
+    Bad("ref-name-300-chars", resolve("a" * 300 + "/1"), REF, "ref"),
+    Bad("ref-version-dash", resolve(f"{MODEL}/-1"), REF, "ref"),
+    Bad("ref-no-name", resolve("@production"), REF, "ref"),
+    Bad("transition-ref-no-version", api("transition", MODEL, "staging"), REF, "ref"),
+    Bad("approve-ref-at-nothing", api("approve", f"{MODEL}@"), REF, "ref"),
+    Bad("reject-ref-int", api("reject", 7), REF, "ref"),
+    Bad("download-ref-bad", lambda c: c.reg.download(f"{MODEL}@X", c.tmp / "d"), REF, "ref"),
+    Bad("history-ref-none", api("history", None), REF, "ref"),
+    Bad("history-ref-bad-stage", api("history", f"{MODEL}@Prod"), REF, "ref"),
+    Bad("history-ref-empty", api("history", ""), BAD, "ref"),
+    Bad("lineage-ref-int", api("lineage", 3), REF, "ref"),
+    Bad("gate-ref-bad", api("gate", "x@", ["f1>=0.1"]), REF, "ref"),
+]
+
+URLS = [
+    Bad("url-empty", connect(""), URL, "url"),
+    Bad("url-no-scheme", connect("nope"), URL, "url"),
+    Bad("url-unknown-scheme", connect("ftp://x"), URL, "url"),
+    Bad("url-uppercase-scheme", connect("MEMORY://"), URL, "url"),
+    Bad("url-memory-host", connect("memory://host"), URL, "url"),
+    Bad("url-memory-path", connect("memory:///some/path"), URL, "url"),
+    Bad("url-page-size-0", connect("memory://?page_size=0"), URL, "page_size"),
+    Bad("url-page-size-text", connect("memory://?page_size=ten"), URL, "page_size"),
+    Bad("url-page-size-huge", connect("memory://?page_size=1001"), URL, "page_size"),
+    Bad("url-unknown-option", connect("memory://?colour=red"), URL, "url"),
+    Bad("url-leading-space", connect(" memory://"), URL, "url"),
+    Bad("url-trailing-space", connect("memory:// "), URL, "url"),
+    Bad("url-tab", connect("memory://\t"), URL, "url"),
+    Bad("url-3000-chars", connect("memory://?x=" + "a" * 3000), URL, "url"),
+    Bad("url-int", connect(3), URL, "url"),
+    Bad("url-bytes", connect(b"memory://"), URL, "url"),
+    Bad("url-bad-port", connect("memory://:99999"), URL, "url"),
+    Bad("url-planned-scheme", connect("vertex://project/us-central1"), URL, "url"),
+    Bad("url-password", connect(f"memory://user:{SECRET}@host"), URL, "url"),
+    Bad("url-token-unknown-scheme", connect(f"nope://h?token={SECRET}"), URL, "url"),
+    Bad("url-sig-unknown-option", connect(f"memory://?sig={SECRET}"), URL, "url"),
+    Bad(
+        "url-mlflow-stage-mode",
+        connect("mlflow+sqlite:///x.db?stage_mode=bogus"),
+        URL,
+        "stage_mode",
+    ),
+    Bad("url-mlflow-unknown-option", connect("mlflow+sqlite:///x.db?bogus=1"), URL, "url"),
+    Bad("url-mlflow-transport", connect("mlflow+ftp://host"), URL, "url"),
+]
+
+STAGES = [
+    Bad("stage-capitalised", transition("Production"), BAD, "stage"),
+    Bad("stage-digit-first", transition("9x"), BAD, "stage"),
+    Bad("stage-empty", transition(""), BAD, "stage"),
+    Bad("stage-40-chars", transition("s" * 40), BAD, "stage"),
+    Bad("stage-space", transition("prod uction"), BAD, "stage"),
+    Bad("stage-int", transition(3), BAD, "stage"),
+    Bad("stage-none", transition(None), BAD, "stage"),
+    Bad("stage-punctuation", transition("stage!"), BAD, "stage"),
+    Bad("versions-stage-bad", api("versions", MODEL, stage="Prod"), BAD, "stage"),
+    Bad("rollback-stage-bad", api("rollback", MODEL, "Prod"), BAD, "stage"),
+]
+
+NAMES = [
+    Bad("name-empty", register(""), BAD, "name"),
+    Bad("name-200-chars", register("n" * 200), BAD, "name"),
+    Bad("name-129-chars", register("n" * 129), BAD, "name"),
+    Bad("name-slash", register("a/b"), BAD, "name"),
+    Bad("name-at", register("a@b"), BAD, "name"),
+    Bad("name-dash-first", register("-x"), BAD, "name"),
+    Bad("name-dot-first", register(".hidden"), BAD, "name"),
+    Bad("name-emoji", register("model-🙂"), BAD, "name"),
+    Bad("name-nul", register("a\x00b"), BAD, "name"),
+    Bad("name-space", register("a b"), BAD, "name"),
+    Bad("name-none", register(None), BAD, "name"),
+    Bad("name-int", register(3), BAD, "name"),
+    Bad("versions-name-empty", api("versions", ""), BAD, "name"),
+    Bad("rollback-name-slash", api("rollback", "a/b"), BAD, "name"),
+]
+
+GATES = [
+    Bad("gate-double-operator", gate("f1>>0.7"), BAD, "metric"),
+    Bad("gate-word-threshold", gate("f1>=abc"), BAD, "metric"),
+    Bad("gate-empty", gate(""), BAD, "metric"),
+    Bad("gate-nan", gate("f1 >= nan"), BAD, "metric"),
+    Bad("gate-overflow", gate("f1>=1e999"), BAD, "metric"),
+    Bad("gate-dot-only", gate("f1>=."), BAD, "metric"),
+    Bad("gate-no-metric", gate(">=0.7"), BAD, "metric"),
+    Bad("gate-single-equals", gate("f1=0.7"), BAD, "metric"),
+    Bad("gate-chained", gate("f1>=0.7>=0.8"), BAD, "metric"),
+    Bad("gate-int", gate(3), BAD, "metric"),
+]
+
+METRICS = [
+    Bad("metric-nan", register(metrics={"f1": float("nan")}), BAD, "metrics"),
+    Bad("metric-inf", register(metrics={"f1": float("inf")}), BAD, "metrics"),
+    Bad("metric-minus-inf", register(metrics={"f1": float("-inf")}), BAD, "metrics"),
+    Bad("metric-str", register(metrics={"f1": "0.8"}), BAD, "metrics"),
+    Bad("metric-bool", register(metrics={"f1": True}), BAD, "metrics"),
+    Bad("metric-none", register(metrics={"f1": None}), BAD, "metrics"),
+    Bad("metrics-list", register(metrics=[("f1", 0.8)]), BAD, "metrics"),
+    Bad("metrics-500", register(metrics={f"m{i}": 1.0 for i in range(500)}), BAD, "metrics"),
+    Bad("metric-key-empty", register(metrics={"": 1.0}), BAD, "metrics"),
+    Bad("metric-key-reserved", register(metrics={"modelport.f1": 1.0}), BAD, "metrics"),
+    Bad("metric-key-int", register(metrics={3: 1.0}), BAD, "metrics"),
+    Bad("metric-key-newline", register(metrics={"f\n1": 1.0}), BAD, "metrics"),
+]
+
+STRINGS = [
+    Bad("param-key-int", register(params={3: "x"}), BAD, "params"),
+    Bad("param-6000-chars", register(params={"k": "v" * 6000}), BAD, "params"),
+    Bad("param-nul", register(params={"k": "a\x00b"}), BAD, "params"),
+    Bad("param-reserved", register(params={"modelport.digest": "x"}), BAD, "params"),
+    Bad("param-list-value", register(params={"k": ["x"]}), BAD, "params"),
+    Bad("params-str", register(params="k=v"), BAD, "params"),
+    Bad("tag-6000-chars", register(tags={"k": "v" * 6000}), BAD, "tags"),
+    Bad("tag-reserved", register(tags={"modelport.stage": "x"}), BAD, "tags"),
+    Bad("tag-key-nul", register(tags={"k\x00": "v"}), BAD, "tags"),
+    Bad("tag-key-none", register(tags={None: "v"}), BAD, "tags"),
+    Bad("tag-key-300-chars", register(tags={"k" * 300: "v"}), BAD, "tags"),
+    Bad("description-6000", register(description="d" * 6000), BAD, "description"),
+    Bad("description-int", register(description=3), BAD, "description"),
+    Bad("description-nul", register(description="a\x00b"), BAD, "description"),
+    Bad("lineage-str", register(lineage="run-1"), BAD, "lineage"),
+    Bad("lineage-dict", register(lineage={"run": "x"}), BAD, "lineage"),
+    Bad("idempotency-key-int", register(idempotency_key=3), BAD, "idempotency_key"),
+]
+
+SOURCES = [
+    Bad("source-missing", register_source(lambda c: c.tmp / "absent"), BAD, "source"),
+    Bad("source-empty-dir", register_source(empty_dir), BAD, "source"),
+    Bad("source-empty-string", register_source(lambda c: ""), BAD, "source"),
+    Bad("source-whitespace", register_source(lambda c: "   "), BAD, "source"),
+    Bad("source-none", register_source(lambda c: None), BAD, "source"),
+    Bad("source-int", register_source(lambda c: 3), BAD, "source"),
+]
+
+NOTES = [
+    Bad("reason-2000-chars", transition("staging", reason="r" * 2000), BAD, "reason"),
+    Bad("reason-int-approve", api("approve", f"{MODEL}/1", reason=3), BAD, "reason"),
+    Bad("reason-2000-reject", api("reject", f"{MODEL}/1", reason="r" * 2000), BAD, "reason"),
+    Bad("reason-nul-rollback", api("rollback", MODEL, reason="a\x00"), BAD, "reason"),
+    Bad("reason-int-rollback", api("rollback", MODEL, reason=3), BAD, "reason"),
+    Bad("actor-int", transition("staging", actor=3), BAD, "actor"),
+    Bad("actor-list-approve", api("approve", f"{MODEL}/1", actor=["a"]), BAD, "actor"),
+    Bad("actor-same-stage", transition("production", actor=3), BAD, "actor"),
+    Bad("actor-int-register", register(actor=3), BAD, "actor"),
+    Bad("actor-300-reject", api("reject", f"{MODEL}/1", actor="a" * 300), BAD, "actor"),
+]
+
+DESTS = [
+    Bad("dest-empty", download(""), BAD, "dest"),
+    Bad("dest-cwd", download("."), BAD, "dest"),
+    Bad("dest-root", download("/"), BAD, "dest"),
+    Bad("dest-home", download("~"), BAD, "dest"),
+    Bad("dest-parent-of-cwd", download(".."), BAD, "dest"),
+    Bad("dest-int", download(3), BAD, "dest"),
+    Bad("dest-none", download(None), BAD, "dest"),
+]
+
+CASES = REFS + URLS + STAGES + NAMES + GATES + METRICS + STRINGS + SOURCES + NOTES + DESTS
+
+
+def snapshot(reg: mp.Registry) -> dict[str, Any]:
+    """Everything the public API shows: models, every version's full record and history."""
+    state: dict[str, Any] = {}
+    for name in reg.models():
+        for mv in reg.versions(name):
+            events = [e.model_dump(mode="json") for e in reg.history(mv.ref)]
+            state[mv.ref] = (mv.neutral(), mv.model_dump(mode="json"), events)
+    return state
+
+
+def test_the_table_is_large_and_its_ids_unique() -> None:
+    assert len(CASES) >= 50
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_bad_input_raises_a_typed_error_naming_the_field_and_changes_nothing(
+    case: Bad,
+    registry: mp.Registry,
+    model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    (work / "keep.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.chdir(work)
+    before = snapshot(registry)
+
+    with pytest.raises(case.error) as caught:
+        case.call(Ctx(registry, model_dir, tmp_path))
+
+    error = caught.value
+    assert isinstance(error, ModelportError)
+    assert isinstance(error, ValueError)
+    assert error.field is not None, f"no field on: {error}"
+    assert error.field.startswith(case.field), f"field {error.field!r}: {error}"
+    assert len(str(error)) <= MAX_MESSAGE_CHARS
+    shown = f"{error} {error!r} {error.url} {error.model}"
+    assert SECRET not in shown
+    assert snapshot(registry) == before
+    assert (work / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in work.iterdir()] == ["keep.txt"]  # no database file, no download
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

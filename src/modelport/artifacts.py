@@ -70,14 +70,22 @@ def staging_dir(near: Path) -> Iterator[Path]:
 
 
 def publish(staged: Path, dest: Path) -> None:
-    """Move a complete staged directory to ``dest``, replacing what was there."""
-    if dest.exists() or dest.is_symlink():
-        retired = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
-        dest.rename(retired)
+    """Move a complete staged directory to ``dest``, replacing what was there.
+
+    The old ``dest`` is moved aside first and put back if the final rename fails, so
+    a failure leaves either the old content or the new, never neither.
+    """
+    if not (dest.exists() or dest.is_symlink()):
         staged.rename(dest)
-        if retired.is_dir():
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            retired.unlink()
+        return
+    retired = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+    dest.rename(retired)
+    try:
+        staged.rename(dest)
+    except OSError:
+        retired.rename(dest)
+        raise
+    if retired.is_dir() and not retired.is_symlink():
+        shutil.rmtree(retired, ignore_errors=True)
     else:
-        staged.rename(dest)
+        retired.unlink()

@@ -1,0 +1,116 @@
+"""Artifacts in S3: ``model.tar.gz`` up (packed in a temporary file, managed multipart
+transfer) and back down (unpacked into files), in constant memory."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from boto3.s3.transfer import TransferConfig
+
+from modelport.artifacts import pack_tar_gz, unpack_tar_gz
+from modelport.digest import ARCHIVE_SUFFIXES, is_archive, safe_member_path
+from modelport.errors import ConflictError, InvalidInputError, VersionNotFoundError
+
+ARCHIVE_NAME = "model.tar.gz"
+DIGEST_METADATA = "modelport-digest"  # S3 user metadata: lets a retried upload be skipped
+# One retry layer: the facade's. s3transfer would otherwise retry failed downloads itself.
+TRANSFER = TransferConfig(multipart_threshold=16 * 1024 * 1024, num_download_attempts=1)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    parts = urlsplit(uri)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise InvalidInputError(
+            f"SageMaker artifacts are read from s3:// URIs, not {uri[:100]!r}", field="uri"
+        )
+    return parts.netloc, unquote(parts.path.lstrip("/"))
+
+
+class ArtifactStore:
+    """Uploads and downloads artifacts with one S3 client (its retries turned off)."""
+
+    def __init__(self, s3: Any) -> None:
+        self.s3 = s3
+
+    def upload(self, source: Path, bucket: str, key: str, digest: str | None) -> str:
+        """Pack ``source`` (directory, file or ``.tar.gz``) to ``s3://bucket/key``; skipped
+        when an earlier attempt of the same register already stored the same content, and
+        refused when it stored other content (the key is the register's idempotency key)."""
+        uri = f"s3://{bucket}/{key}"
+        stored = self._stored_digest(bucket, key)
+        if stored is not None and stored == digest:
+            return uri
+        if stored is not None:
+            raise ConflictError(
+                f"{uri} already holds an artifact with digest {stored}, not {digest}: the "
+                "idempotency key of this register was used before for other content",
+                field="idempotency_key",
+            )
+        extra: dict[str, Any] = {"ContentType": "application/gzip"}
+        if digest is not None:
+            extra["Metadata"] = {DIGEST_METADATA: digest}
+        with tempfile.TemporaryFile(prefix="modelport-upload-") as packed:
+            _pack(source, packed)
+            packed.seek(0)
+            self.s3.upload_fileobj(packed, bucket, key, ExtraArgs=extra, Config=TRANSFER)
+        return uri
+
+    def fetch(self, uri: str, dest: Path) -> None:
+        """Write the artifact at ``uri`` as files into ``dest``: an archive is unpacked, a
+        prefix (ending in ``/``) is copied object by object, another object lands as a file."""
+        bucket, key = split_s3_uri(uri)
+        if not key or key.endswith("/"):
+            self._fetch_prefix(uri, bucket, key, dest)
+            return
+        name = PurePosixPath(key).name
+        if name.endswith(ARCHIVE_SUFFIXES):
+            with tempfile.TemporaryFile(prefix="modelport-download-") as archive:
+                self.s3.download_fileobj(bucket, key, archive, Config=TRANSFER)
+                archive.seek(0)
+                unpack_tar_gz(archive, dest)
+            return
+        with (dest / safe_member_path(name)).open("wb") as sink:
+            self.s3.download_fileobj(bucket, key, sink, Config=TRANSFER)
+
+    def _fetch_prefix(self, uri: str, bucket: str, prefix: str, dest: Path) -> None:
+        found = False
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                relative = str(item["Key"])[len(prefix) :]
+                if not relative or relative.endswith("/"):
+                    continue
+                target = dest / safe_member_path(relative)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("wb") as sink:
+                    self.s3.download_fileobj(bucket, item["Key"], sink, Config=TRANSFER)
+                found = True
+        if not found:
+            raise VersionNotFoundError(f"no artifact objects under {uri!r}", field="uri")
+
+    def _stored_digest(self, bucket: str, key: str) -> str | None:
+        """The digest recorded on the object at ``key``; ``""`` for an object without one."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return str((head.get("Metadata") or {}).get(DIGEST_METADATA) or "")
+
+
+def _pack(source: Path, out: BinaryIO) -> None:
+    if source.is_dir():
+        pack_tar_gz(source, out)
+    elif is_archive(source):
+        with source.open("rb") as archive:
+            shutil.copyfileobj(archive, out, 1024 * 1024)
+    else:  # a single file: an archive holding just that file
+        with tarfile.open(fileobj=out, mode="w|gz") as archive:
+            archive.add(str(source), arcname=source.name, recursive=False)

@@ -1,0 +1,360 @@
+"""Neutral records <-> SageMaker model packages: pure functions, no boto3.
+
+| neutral | SageMaker |
+|---|---|
+| model | Model Package Group (created on the first register) |
+| version | `ModelPackageVersion` of a versioned model package, as a string |
+| native | the model package ARN |
+| approval `pending` | `ModelApprovalStatus=PendingManualApproval` |
+| approval `approved` | `ModelApprovalStatus=Approved` |
+| approval `rejected` | `ModelApprovalStatus=Rejected` |
+| approval reason | `ApprovalDescription` |
+| stage `development` | `ModelLifeCycle={Stage: Development, StageStatus: Active}` |
+| stage `staging` | `ModelLifeCycle.Stage=Staging` |
+| stage `production` | `ModelLifeCycle.Stage=Production` |
+| stage `archived` | `ModelLifeCycle.Stage=Archived` |
+| custom stage (`shadow-eu`) | `ModelLifeCycle.Stage` as it is (`shadow-eu`) |
+| transition reason | `ModelLifeCycle.StageDescription` |
+| artifact | `InferenceSpecification.Containers[0].ModelDataUrl` (a `model.tar.gz`) |
+| inference image | `InferenceSpecification.Containers[0].Image` (the URL's `image=`) |
+| description | `ModelPackageDescription` (control characters shown as spaces) |
+| lineage.code | `MetadataProperties.Repository` / `CommitId` |
+| lineage.run | `MetadataProperties.GeneratedBy` when it is a SageMaker ARN (training job) |
+| created_at / updated_at | `CreationTime` / `LastModifiedTime` |
+| the whole record, exactly | `CustomerMetadataProperties` `modelport.r.*` (see `metadata`) |
+| history | `CustomerMetadataProperties` `modelport.e.*` (see `metadata`) |
+
+Metrics are not written to ``ModelMetrics``: it only references JSON reports in S3 in
+formats of SageMaker's own tools; they are kept in the lossless record.
+
+Packages modelport did not write (SageMaker Pipelines, the console) are read like this:
+approval from ``ModelApprovalStatus``; stage from ``ModelLifeCycle.Stage`` when set
+(lower-cased), else from approval: Approved -> ``production`` (SageMaker's own convention:
+the newest approved package is the one deployed, and resolve picks the most recently
+changed holder), Rejected -> ``archived``, pending -> ``development``; artifact from the
+inference specification; lineage from ``MetadataProperties``; tags from their
+``CustomerMetadataProperties``; digest None; history a single ``registered`` event at
+``CreationTime``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from modelport.backends.sagemaker import metadata
+from modelport.errors import InvalidInputError
+from modelport.models import (
+    Approval,
+    CodeRef,
+    Event,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    Stage,
+    VersionDraft,
+)
+from modelport.validation import STAGE
+
+JsonDict = dict[str, Any]
+
+GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+NATIVE_STAGE = GROUP_NAME  # ModelLifeCycle.Stage is an EntityName too
+SAGEMAKER_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:[a-z-]+/\S+")
+MODEL_DATA_URL = re.compile(r"(https|s3)://([^/]+)/?(.*)")
+MAX_DESCRIPTION = 1024
+MAX_METADATA_PROPERTY = 1024
+STAGE_STATUS = "Active"
+
+APPROVAL_TO_NATIVE = {
+    Approval.PENDING: "PendingManualApproval",
+    Approval.APPROVED: "Approved",
+    Approval.REJECTED: "Rejected",
+}
+APPROVAL_FROM_NATIVE = {native: neutral for neutral, native in APPROVAL_TO_NATIVE.items()}
+STAGE_TO_NATIVE = {stage.value: stage.value.capitalize() for stage in Stage}
+STAGE_FROM_APPROVAL = {
+    Approval.APPROVED: Stage.PRODUCTION.value,
+    Approval.REJECTED: Stage.ARCHIVED.value,
+    Approval.PENDING: Stage.DEVELOPMENT.value,
+}
+
+
+# -- checks (before any call) ------------------------------------------------------------
+
+
+def check_group_name(name: str) -> None:
+    if not GROUP_NAME.fullmatch(name):
+        raise InvalidInputError(
+            f"{name[:80]!r} cannot name a SageMaker Model Package Group: 1-63 letters, digits "
+            "and hyphens, starting and ending with a letter or digit (no '.' or '_')",
+            field="name",
+            model=name,
+        )
+
+
+def stage_to_native(stage: str) -> str:
+    return STAGE_TO_NATIVE.get(stage, stage)
+
+
+def check_stage(stage: str) -> None:
+    if not NATIVE_STAGE.fullmatch(stage_to_native(stage)):
+        raise InvalidInputError(
+            f"stage {stage!r} cannot be a SageMaker ModelLifeCycle.Stage: letters, digits "
+            "and hyphens, ending with a letter or digit",
+            field="stage",
+        )
+
+
+def check_draft(draft: VersionDraft, *, image: str | None, bucket: str | None) -> None:
+    """Everything SageMaker would refuse in ``draft``, raised before any call."""
+    check_group_name(draft.name)
+    if image is None:
+        raise InvalidInputError(
+            "SageMaker needs an inference image for every model package: add "
+            "image=<ECR image URI> to the sagemaker:// URL",
+            field="image",
+            model=draft.name,
+        )
+    if draft.source_is_local and bucket is None:
+        raise InvalidInputError(
+            "registering a local artifact uploads it to S3: add bucket=<name> to the "
+            "sagemaker:// URL, or register an s3:// URI",
+            field="bucket",
+            model=draft.name,
+        )
+    if not draft.source_is_local:
+        _check_source_uri(draft)
+    if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
+        raise InvalidInputError(
+            f"description is {len(draft.description)} characters; SageMaker's "
+            f"ModelPackageDescription holds at most {MAX_DESCRIPTION}",
+            field="description",
+            model=draft.name,
+        )
+    for field, value in metadata_properties(draft.lineage).items():
+        if len(value) > MAX_METADATA_PROPERTY:
+            raise InvalidInputError(
+                f"lineage ({field}) is {len(value)} characters; SageMaker's MetadataProperties "
+                f"hold at most {MAX_METADATA_PROPERTY}",
+                field="lineage",
+                model=draft.name,
+            )
+    metadata.record_properties(record_of(draft))
+
+
+def _check_source_uri(draft: VersionDraft) -> None:
+    if not draft.source.startswith("s3://") or not MODEL_DATA_URL.fullmatch(draft.source):
+        raise InvalidInputError(
+            f"SageMaker registers local artifacts or s3:// URIs, not {draft.source[:100]!r}",
+            field="source",
+            model=draft.name,
+        )
+    if len(draft.source) > MAX_METADATA_PROPERTY:
+        raise InvalidInputError(
+            f"source URI is longer than {MAX_METADATA_PROPERTY} characters",
+            field="source",
+            model=draft.name,
+        )
+
+
+# -- neutral -> SageMaker ------------------------------------------------------------------
+
+
+def record_of(draft: VersionDraft) -> JsonDict:
+    """The part of the neutral record SageMaker has no exact field for."""
+    record: JsonDict = {
+        "digest": draft.digest,
+        "metrics": draft.metrics,
+        "params": draft.params,
+        "tags": draft.tags,
+        "description": draft.description,
+        "lineage": draft.lineage.model_dump(mode="json", exclude_defaults=True),
+    }
+    return {key: value for key, value in record.items() if value not in (None, {}, "")}
+
+
+def metadata_properties(lineage: Lineage) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    if lineage.code is not None and lineage.code.repo:
+        properties["Repository"] = lineage.code.repo
+    if lineage.code is not None and lineage.code.commit:
+        properties["CommitId"] = lineage.code.commit
+    if lineage.run and SAGEMAKER_ARN.fullmatch(lineage.run):
+        properties["GeneratedBy"] = lineage.run
+    return properties
+
+
+def native_description(text: str) -> str:
+    """``text`` within ``ModelPackageDescription``'s pattern: control characters -> spaces."""
+    shown = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+    return shown[:MAX_DESCRIPTION]
+
+
+def one_line(text: str, limit: int = 1024) -> str:
+    """For fields whose pattern is ``.*`` (no line breaks)."""
+    return " ".join(text.splitlines())[:limit]
+
+
+def life_cycle(stage: str, reason: str | None = None) -> JsonDict:
+    cycle: JsonDict = {"Stage": stage_to_native(stage), "StageStatus": STAGE_STATUS}
+    if reason:
+        cycle["StageDescription"] = one_line(reason)
+    return cycle
+
+
+def create_request(draft: VersionDraft, *, image: str, artifact_uri: str, token: str) -> JsonDict:
+    """``CreateModelPackage`` arguments for ``draft``; ``check_draft`` has passed."""
+    properties = {metadata.FORMAT_KEY: metadata.FORMAT, metadata.TOKEN_KEY: token}
+    properties |= metadata.record_properties(record_of(draft))
+    properties |= metadata.events_properties(list(draft.history), metadata.event_budget(properties))
+    request: JsonDict = {
+        "ModelPackageGroupName": draft.name,
+        "ClientToken": token,
+        "ModelApprovalStatus": APPROVAL_TO_NATIVE[draft.approval],
+        "ModelLifeCycle": life_cycle(Stage.DEVELOPMENT.value),
+        "InferenceSpecification": {
+            "Containers": [{"Image": image, "ModelDataUrl": artifact_uri}],
+        },
+        "CustomerMetadataProperties": properties,
+    }
+    if draft.description:
+        request["ModelPackageDescription"] = native_description(draft.description)
+    lineage_properties = metadata_properties(draft.lineage)
+    if lineage_properties:
+        request["MetadataProperties"] = lineage_properties
+    return request
+
+
+def update_request(
+    package: JsonDict,
+    *,
+    stage: str | None,
+    approval: Approval | None,
+    event: Event | None,
+    name: str,
+    version: str,
+) -> JsonDict:
+    """``UpdateModelPackage`` arguments: read, merge, write. The stage (``ModelLifeCycle``)
+    and the whole metadata map are always re-sent; approval only when it changes."""
+    current = version_from_package(package, registry="")
+    properties = dict(package.get("CustomerMetadataProperties") or {})
+    events = read_history(package, name, version)
+    if event is not None and event not in events:
+        events.append(event)
+    budget = metadata.event_budget(properties)
+    dropped = metadata.dropped_events(properties)
+    stale = [k for k in properties if k.startswith(metadata.EVENTS_PREFIX)]
+    for key in stale:
+        del properties[key]
+    properties[metadata.FORMAT_KEY] = metadata.FORMAT
+    properties |= metadata.events_properties(events, budget, dropped)
+    reason = event.reason if event is not None else None
+    request: JsonDict = {
+        "ModelPackageArn": package["ModelPackageArn"],
+        "ModelLifeCycle": life_cycle(stage or current.stage, reason if stage else None),
+        "CustomerMetadataProperties": properties,
+    }
+    removed = [k for k in stale if k not in properties]
+    if removed:
+        request["CustomerMetadataPropertiesToRemove"] = removed
+    if approval is not None and approval is not current.approval:
+        request["ModelApprovalStatus"] = APPROVAL_TO_NATIVE[approval]
+        if reason:
+            request["ApprovalDescription"] = one_line(reason)
+    if stage is None and "ModelLifeCycle" in package:
+        request["ModelLifeCycle"] = package["ModelLifeCycle"]  # keep its description too
+    return request
+
+
+# -- SageMaker -> neutral ------------------------------------------------------------------
+
+
+def approval_of(package: Mapping[str, Any]) -> Approval:
+    return APPROVAL_FROM_NATIVE.get(str(package.get("ModelApprovalStatus")), Approval.PENDING)
+
+
+def stage_of(package: Mapping[str, Any]) -> str:
+    """The neutral stage of a package or a package summary (both carry these fields)."""
+    cycle = package.get("ModelLifeCycle") or {}
+    native = str(cycle.get("Stage") or "")
+    lowered = native.lower()
+    if lowered in STAGE_TO_NATIVE or STAGE.fullmatch(lowered):
+        return lowered
+    return STAGE_FROM_APPROVAL[approval_of(package)]
+
+
+def artifact_uri_of(package: Mapping[str, Any]) -> str:
+    containers = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
+    first = containers[0]
+    source = (first.get("ModelDataSource") or {}).get("S3DataSource") or {}
+    return str(first.get("ModelDataUrl") or source.get("S3Uri") or package.get("SourceUri") or "")
+
+
+def version_from_package(package: Mapping[str, Any], registry: str) -> ModelVersion:
+    """A described model package as a neutral record (modelport's or anyone's)."""
+    properties = package.get("CustomerMetadataProperties") or {}
+    record = metadata.read_record(properties) or _foreign_record(package)
+    tags = metadata.foreign(properties) | record.get("tags", {})
+    return ModelVersion(
+        name=str(package["ModelPackageGroupName"]),
+        version=str(package["ModelPackageVersion"]),
+        stage=stage_of(package),
+        approval=approval_of(package),
+        artifact_uri=artifact_uri_of(package),
+        digest=record.get("digest"),
+        metrics=record.get("metrics", {}),
+        params=record.get("params", {}),
+        tags=tags,
+        description=record.get("description"),
+        lineage=Lineage.model_validate(record.get("lineage", {})),
+        created_at=_time(package.get("CreationTime")),
+        updated_at=_time(package.get("LastModifiedTime") or package.get("CreationTime")),
+        registry=registry,
+        native=str(package["ModelPackageArn"]),
+    )
+
+
+def read_history(package: Mapping[str, Any], name: str, version: str) -> list[Event]:
+    """The stored history, or for a package modelport never wrote, its registration."""
+    properties = package.get("CustomerMetadataProperties") or {}
+    stored = metadata.read_events(properties, name, version)
+    if stored is not None:
+        return stored
+    return [
+        Event(
+            kind=EventKind.REGISTERED,
+            name=name,
+            version=version,
+            to=Stage.DEVELOPMENT.value,
+            actor=_creator(package),
+            at=_time(package["CreationTime"]),
+        )
+    ]
+
+
+def _foreign_record(package: Mapping[str, Any]) -> JsonDict:
+    properties = package.get("MetadataProperties") or {}
+    repo, commit = properties.get("Repository"), properties.get("CommitId")
+    lineage = Lineage(
+        run=properties.get("GeneratedBy") or None,
+        code=CodeRef(repo=repo, commit=commit) if repo or commit else None,
+    )
+    record: JsonDict = {"lineage": lineage.model_dump(mode="json", exclude_defaults=True)}
+    if package.get("ModelPackageDescription"):
+        record["description"] = package["ModelPackageDescription"]
+    return record
+
+
+def _creator(package: Mapping[str, Any]) -> str | None:
+    created_by = package.get("CreatedBy") or {}
+    name = created_by.get("UserProfileName") or (created_by.get("IamIdentity") or {}).get("Arn")
+    return str(name) if name else None
+
+
+def _time(value: Any) -> datetime | None:
+    """botocore's timestamps are in local time: modelport's are UTC."""
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) else None

@@ -1,0 +1,63 @@
+"""Fixtures of the SageMaker backend tests: the session's rig (see
+``tests/backends/sagemaker_fixtures.py``), a registry on it and a raw boto3 client."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import modelport as mp
+from tests.backends.sagemaker_fixtures import SageMakerRig
+
+FAST_RETRY = mp.RetryPolicy(attempts=8, initial_wait=0.001, max_wait=0.01, deadline=20)
+
+
+@pytest.fixture
+def rig(sagemaker_rig: SageMakerRig) -> Iterator[SageMakerRig]:
+    """The shared rig, with no faults left behind and its output contract checked."""
+    sagemaker_rig.service.faults.reset()
+    yield sagemaker_rig
+    sagemaker_rig.service.faults.reset()
+    assert sagemaker_rig.service.shape_errors == []
+    assert sagemaker_rig.service.internal_errors == []
+
+
+@pytest.fixture
+def registry(rig: SageMakerRig) -> Iterator[mp.Registry]:
+    reg = mp.connect(rig.url(page_size="4"), retry=FAST_RETRY)
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def sm(rig: SageMakerRig) -> Any:
+    """A plain boto3 SageMaker client of the rig: what a pipeline or the console does."""
+    return rig.service.client()
+
+
+@pytest.fixture
+def name() -> str:
+    return f"sm-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "model"
+    (root / "weights").mkdir(parents=True)
+    (root / "weights" / "w.bin").write_bytes(bytes(range(256)) * 8)
+    (root / "config.json").write_text('{"layers": 3}\n', encoding="utf-8")
+    return root
+
+
+def noise(chars: int) -> str:
+    """Text that does not compress (modelport stores metadata zlib-compressed)."""
+    return random.Random(chars).randbytes(chars // 2).hex()
+
+
+def total_calls(rig: SageMakerRig) -> int:
+    return sum(rig.service.calls.values())

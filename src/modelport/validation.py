@@ -29,9 +29,7 @@ def _shown(value: object) -> str:
 
 def check_model_name(name: object, field: str = "name") -> str:
     if not isinstance(name, str):
-        raise InvalidInputError(
-            f"{field} must be a string, got {type(name).__name__}", field=field
-        )
+        raise InvalidInputError(f"{field} must be a string, got {type(name).__name__}", field=field)
     if not MODEL_NAME.fullmatch(name):
         raise InvalidInputError(
             f"{field} {_shown(name)} is not a valid model name: 1-128 characters, "

@@ -29,7 +29,8 @@ def test_register_returns_a_typed_immutable_record(
     assert mv.params == {"depth": "6", "lr": "0.1"}
     assert mv.tags == {"team": "fraud", "note": "ünïcødé ✓"}
     assert mv.description == "first cut"
-    assert mv.digest is not None and mv.digest.startswith("sha256:")
+    assert mv.digest is not None
+    assert mv.digest.startswith("sha256:")
     assert mv.created_at is not None
     assert mv.native
     with pytest.raises(Exception):  # noqa: B017, PT011 (pydantic's frozen error)
@@ -116,7 +117,9 @@ def test_register_with_the_same_idempotency_key_creates_one_version(
 
 def test_lineage_round_trips(registry: mp.Registry, name: str, model_dir: Path) -> None:
     lineage = mp.Lineage(
-        datasets=(mp.DatasetRef(uri="s3://data/train.parquet", digest="sha256:ab", role="training"),),
+        datasets=(
+            mp.DatasetRef(uri="s3://data/train.parquet", digest="sha256:ab", role="training"),
+        ),
         code=mp.CodeRef(repo="https://git.example/fraud.git", commit="a" * 40, branch="main"),
         ci=mp.CIRun(provider="github-actions", run_id="17", url="https://ci.example/17"),
         parents=(mp.VersionRef(name="base-model", version="3"),),
@@ -134,7 +137,9 @@ def test_download_verifies_and_places_the_files(
 ) -> None:
     mv = registry.register(name, model_dir)
     out = registry.download(mv.ref, tmp_path / "deploy" / "model")
-    assert (out / "weights" / "w.bin").read_bytes() == (model_dir / "weights" / "w.bin").read_bytes()
+    assert (out / "weights" / "w.bin").read_bytes() == (
+        model_dir / "weights" / "w.bin"
+    ).read_bytes()
     assert digest_path(out) == mv.digest
     again = registry.download(mv.ref, out)  # replacing an earlier download works
     assert sorted(p.name for p in again.iterdir()) == ["MLmodel", "weights"]

@@ -1,0 +1,44 @@
+"""memory:// whose state outlives the process: a persistent registry for the kill test that
+needs no service. Every write saves the whole state atomically (temporary file, then
+rename), so a SIGKILL leaves the last complete state, as a transactional store would."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+from modelport.backends.memory import MemoryBackend
+from modelport.models import ModelVersion, VersionChange, VersionDraft
+from modelport.urls import parse_url
+
+SCHEME = "pickle:"
+
+
+class FileBackend(MemoryBackend):
+    def __init__(self, path: Path) -> None:
+        super().__init__(parse_url(f"memory://?file={path.name}"))
+        self.path = path
+        if path.exists():
+            with path.open("rb") as stream:
+                self._models, self._blobs, self._by_key, self.instance = pickle.load(stream)
+
+    def create_version(self, draft: VersionDraft) -> ModelVersion:
+        with self._lock:
+            mv = super().create_version(draft)
+            self._save()
+            return mv
+
+    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
+        with self._lock:
+            mv = super().update_version(name, version, change)
+            self._save()
+            return mv
+
+    def _save(self) -> None:
+        partial = self.path.with_name(self.path.name + ".partial")
+        with partial.open("wb") as stream:
+            pickle.dump((self._models, self._blobs, self._by_key, self.instance), stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        partial.replace(self.path)

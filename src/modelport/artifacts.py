@@ -7,6 +7,7 @@ artifact is a directory holding that file. Backends that need one archive
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import tarfile
 import tempfile
@@ -34,11 +35,21 @@ def materialize(source: Path, dest_dir: Path) -> None:
         shutil.copyfile(source, dest_dir / source.name)
 
 
-def pack_tar_gz(source_dir: Path, out: BinaryIO) -> None:
-    """Write the files of ``source_dir`` to ``out`` as a gzipped tar, streaming."""
-    with tarfile.open(fileobj=out, mode="w|gz") as archive:
-        for relative, full in iter_directory(source_dir):
-            archive.add(str(full), arcname=relative, recursive=False)
+def pack_tar_gz(source: Path, out: BinaryIO, compresslevel: int = 1) -> None:
+    """Write ``source`` (a directory's files, or one file) to ``out`` as a gzipped tar, streaming.
+
+    Level 1 by default: model weights barely compress, and higher levels cost several
+    times the CPU time of the upload they would shorten.
+    """
+    with (
+        gzip.GzipFile(fileobj=out, mode="wb", compresslevel=compresslevel, mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w|") as archive,
+    ):
+        if source.is_dir():
+            for relative, full in iter_directory(source):
+                archive.add(str(full), arcname=relative, recursive=False)
+        else:
+            archive.add(str(source), arcname=source.name, recursive=False)
 
 
 def unpack_tar_gz(stream: BinaryIO, dest_dir: Path) -> None:

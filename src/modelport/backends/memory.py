@@ -170,8 +170,8 @@ class MemoryBackend(Backend):
             if change.approval is not None:
                 update["approval"] = change.approval
             stored.record = stored.record.model_copy(update=update)
-            if change.event is not None:
-                stored.events.append(change.event)
+            if change.event is not None and change.event not in stored.events[-1:]:
+                stored.events.append(change.event)  # a retried write must not record it twice
             return stored.record
 
     def set_alias(self, name: str, version: str, alias: str) -> None:

@@ -4,7 +4,6 @@ transfer) and back down (unpacked into files), in constant memory."""
 from __future__ import annotations
 
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -54,10 +53,12 @@ class ArtifactStore:
         extra: dict[str, Any] = {"ContentType": "application/gzip"}
         if digest is not None:
             extra["Metadata"] = {DIGEST_METADATA: digest}
-        with tempfile.TemporaryFile(prefix="modelport-upload-") as packed:
+        # A named file, not a stream: upload_file reads parts from disk as it sends them,
+        # where upload_fileobj buffers them in memory.
+        with tempfile.NamedTemporaryFile(prefix="modelport-upload-", suffix=".tar.gz") as packed:
             _pack(source, packed)
-            packed.seek(0)
-            self.s3.upload_fileobj(packed, bucket, key, ExtraArgs=extra, Config=TRANSFER)
+            packed.flush()
+            self.s3.upload_file(packed.name, bucket, key, ExtraArgs=extra, Config=TRANSFER)
         return uri
 
     def fetch(self, uri: str, dest: Path) -> None:
@@ -106,11 +107,8 @@ class ArtifactStore:
 
 
 def _pack(source: Path, out: BinaryIO) -> None:
-    if source.is_dir():
-        pack_tar_gz(source, out)
-    elif is_archive(source):
+    if is_archive(source):
         with source.open("rb") as archive:
             shutil.copyfileobj(archive, out, 1024 * 1024)
-    else:  # a single file: an archive holding just that file
-        with tarfile.open(fileobj=out, mode="w|gz") as archive:
-            archive.add(str(source), arcname=source.name, recursive=False)
+    else:  # a directory, or a single file as an archive holding just that file
+        pack_tar_gz(source, out)

@@ -99,7 +99,9 @@ class Backend(ABC):
     @abstractmethod
     def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
         """Apply a stage and/or approval change and append its event, in as few writes as
-        the backend allows; fields SDKs reset on update must be preserved."""
+        the backend allows; fields SDKs reset on update must be preserved. The facade
+        retries a write whose answer was lost with the same event: an event equal to the
+        last one recorded is not appended again."""
 
     # -- optional, gated by capabilities ---------------------------------------
 

@@ -1,0 +1,501 @@
+"""``mlflow+...://``: the MLflow Model Registry through ``MlflowClient``.
+
+Stages are the aliases ``production``/``staging`` (so plain MLflow loads
+``models:/NAME@production``), or MLflow's deprecated stages with ``stage_mode=legacy``;
+every stage is also kept in a tag. Approval, history, digest, metrics, params and
+lineage live in ``modelport.*`` version tags (see :mod:`.tags`). A local artifact
+becomes an MLflow 3 logged model under a run of its own, with the metrics and params.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param
+from mlflow.exceptions import MlflowException
+
+from modelport.artifacts import materialize
+from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.mlflow import storage, transport
+from modelport.backends.mlflow import tags as T
+from modelport.backends.mlflow.config import RESERVED_ALIAS, MlflowConfig, parse_config
+from modelport.backends.mlflow.errors import is_missing_alias, translated
+from modelport.backends.mlflow.translate import (
+    STAGE_TO_LEGACY,
+    RawVersion,
+    RunFacts,
+    Translator,
+    aliases_by_version,
+    raw_version,
+    run_facts,
+    stage_aliases,
+)
+from modelport.errors import (
+    ConflictError,
+    InvalidInputError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+)
+from modelport.models import (
+    Event,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    Stage,
+    VersionChange,
+    VersionDraft,
+    utc_now,
+)
+from modelport.urls import RegistryURL
+
+MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limits
+MAX_METRICS_PER_BATCH = 1000
+SCAN_PAGE = 1000
+_MLFLOW_RUN_ID = re.compile(r"[0-9a-f]{32}")
+_SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Stages a version without modelport's tags can be in too, so a tag search would miss some.
+UNTAGGED_STAGES = frozenset({Stage.DEVELOPMENT.value, Stage.ARCHIVED.value})
+
+
+class MlflowBackend(Backend):
+    capabilities = frozenset(
+        {
+            Capability.ALIASES,
+            Capability.REGISTER_URI,
+            Capability.CUSTOM_STAGES,
+            Capability.NATIVE_STAGES,
+            Capability.TRAINING_RUNS,
+        }
+    )
+
+    def __init__(self, url: RegistryURL, config: MlflowConfig) -> None:
+        self.url = url
+        self.config = config
+        self._label = str(url)  # redacted once, not on every record
+        self._translate = Translator(config, self._label)
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._experiments: dict[str, str] = {}
+
+    @classmethod
+    def from_url(cls, url: RegistryURL) -> MlflowBackend:
+        return cls(url, parse_config(url))
+
+    @property
+    def client(self) -> Any:
+        """The ``MlflowClient``, made on first use (a new SQLite file is created then)."""
+        with self._lock:
+            if self._client is None:
+                _make_sqlite_folder(self.config.tracking_uri)
+                with self._sdk():
+                    self._client = transport.make_client(
+                        self.config.tracking_uri, self.config.registry_uri
+                    )
+            return self._client
+
+    @property
+    def tracking_uri(self) -> str:
+        return str(self.client.tracking_uri)
+
+    @property
+    def registry_uri(self) -> str:
+        return str(getattr(self.client, "_registry_uri", None) or self.tracking_uri)
+
+    # -- reads ---------------------------------------------------------------
+
+    def list_models(self, page_token: str | None = None) -> Page[str]:
+        with self._sdk():
+            page = self.client.search_registered_models(
+                max_results=self.config.page_size, page_token=page_token
+            )
+        return Page([str(model.name) for model in page], page.token or None)
+
+    def get_version(self, name: str, version: str) -> ModelVersion:
+        return self._neutral(self._raw(name, version))
+
+    def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
+        aliases = self._aliases(name)
+        with self._sdk(model=name):
+            page = self.client.search_model_versions(
+                _name_filter(name),
+                max_results=self.config.page_size,
+                order_by=["version_number ASC"],
+                page_token=page_token,
+            )
+        records = [self._neutral(raw_version(e, aliases.get(str(e.version), ()))) for e in page]
+        return Page(records, page.token or None)
+
+    def latest_version(self, name: str) -> ModelVersion:
+        aliases = self._aliases(name)
+        with self._sdk(model=name):
+            page = self.client.search_model_versions(
+                _name_filter(name), max_results=1, order_by=["version_number DESC"]
+            )
+        if not page:
+            raise VersionNotFoundError(f"{self.url}: model {name!r} has no versions", model=name)
+        entity = page[0]
+        return self._neutral(raw_version(entity, aliases.get(str(entity.version), ())))
+
+    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
+        """One call for an alias stage (what ``resolve`` of ``name@production`` costs);
+        a search by tag for a custom stage; a scan of the model for the others."""
+        if stage in stage_aliases(self.config):
+            holder = self._by_alias(name, stage)
+            return [holder] if holder is not None and holder.stage == stage else []
+        by_tag = self.config.stage_mode == "alias" and stage not in UNTAGGED_STAGES
+        found = self._scan(name, f"tags.`{T.STAGE}` = '{stage}'" if by_tag else None)
+        return [mv for mv in found if mv.stage == stage]
+
+    def read_events(self, name: str, version: str) -> list[Event]:
+        raw = self._raw(name, version)
+        events = T.decode_events(raw.tags, raw.name, raw.version)
+        if not T.has_record(raw.tags) and not any(e.kind is EventKind.REGISTERED for e in events):
+            events.insert(0, _registered_in_mlflow(raw))
+        return events
+
+    def get_alias(self, name: str, alias: str) -> ModelVersion:
+        holder = self._by_alias(name, alias)
+        if holder is None:
+            raise VersionNotFoundError(
+                f"{self.url}: model {name!r} has no alias {alias!r}", model=name, field="alias"
+            )
+        return holder
+
+    def fetch_artifact(self, uri: str, dest: Path) -> None:
+        with self._sdk(field="uri"):
+            resolved = storage.resolve(self.client, uri)
+            storage.download(resolved.location, dest, self.tracking_uri, self.registry_uri)
+
+    # -- writes --------------------------------------------------------------
+
+    def create_version(self, draft: VersionDraft) -> ModelVersion:
+        existing = self._by_idempotency_key(draft)
+        if existing is not None:
+            return existing
+        self._ensure_model(draft.name)
+        log = self._log_local if draft.source_is_local else self._remote
+        source, lineage = log(draft)
+        with self._sdk(model=draft.name):
+            entity = self.client.create_model_version(
+                draft.name,
+                source.location,
+                run_id=source.run_id,
+                model_id=source.model_id,
+                tags=T.draft_tags(draft, lineage),
+                description=draft.description,
+                await_creation_for=0,
+            )
+        return self._neutral(raw_version(entity, ()))
+
+    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
+        """Stage first (the alias is what MLflow users see), then the tags; every write is
+        idempotent, so a retry after a partial failure finishes the job."""
+        raw = self._raw(name, version)
+        writes: dict[str, str] = {}
+        if change.stage is not None:
+            self._write_stage(raw, change.stage)
+            writes[T.STAGE] = change.stage
+        if change.approval is not None:
+            writes[T.APPROVAL] = change.approval.value
+        if change.event is not None:
+            key, value = T.encode_event(change.event)
+            writes[key] = value
+        with self._sdk(model=name, version=version):
+            for key, value in writes.items():
+                self.client.set_model_version_tag(name, version, key, value)
+        return self.get_version(name, version)
+
+    # -- validation ------------------------------------------------------------
+
+    def validate_draft(self, draft: VersionDraft) -> None:
+        for field, keys in (
+            ("metrics", draft.metrics),
+            ("params", draft.params),
+            ("tags", draft.tags),
+        ):
+            for key in keys:
+                if _mlflow_rejects_key(key):
+                    raise InvalidInputError(
+                        f"{field} key {key!r} is not valid in MLflow: keys are file-like paths, "
+                        "so no '//', leading '/', trailing '/', '.' or '..' parts",
+                        field=field,
+                        model=draft.name,
+                    )
+
+    def validate_stage(self, stage: str) -> None:
+        if self.config.stage_mode == "legacy" and stage not in STAGE_TO_LEGACY:
+            raise InvalidInputError(
+                f"{self.url}: stage_mode=legacy holds MLflow's stages only (development, "
+                f"staging, production, archived), not {stage!r}; use stage_mode=alias for "
+                "custom stages",
+                field="stage",
+            )
+        if RESERVED_ALIAS.fullmatch(stage):
+            raise InvalidInputError(
+                f"{self.url}: stage {stage!r} is reserved by MLflow, where 'latest' and "
+                "'v<digits>' name versions; choose another name",
+                field="stage",
+            )
+
+    # -- helpers: reading ------------------------------------------------------
+
+    def _raw(self, name: str, version: str) -> RawVersion:
+        if not version.isdigit():
+            self._aliases(name)  # a missing model is reported as such
+            raise VersionNotFoundError(
+                f"{self.url}: model {name!r} has no version {version!r} (MLflow versions are "
+                "integers)",
+                model=name,
+                version=version,
+            )
+        try:
+            with self._sdk(model=name, version=version):
+                return raw_version(self.client.get_model_version(name, version))
+        except VersionNotFoundError:
+            self._aliases(name)  # MLflow says "version not found" for a missing model too
+            raise
+
+    def _aliases(self, name: str) -> dict[str, list[str]]:
+        """The model's aliases by version; raises ModelNotFoundError for a missing model."""
+        with self._sdk(model=name):
+            return aliases_by_version(self.client.get_registered_model(name))
+
+    def _by_alias(self, name: str, alias: str) -> ModelVersion | None:
+        try:
+            with self._sdk(model=name):
+                entity = self.client.get_model_version_by_alias(name, alias)
+        except InvalidInputError as exc:
+            if is_missing_alias(exc.__cause__ or exc):
+                return None
+            raise
+        return self._neutral(raw_version(entity))
+
+    def _scan(self, name: str, extra_filter: str | None) -> Iterator[ModelVersion]:
+        aliases = self._aliases(name)
+        query = _name_filter(name) + (f" and {extra_filter}" if extra_filter else "")
+        token: str | None = None
+        while True:
+            with self._sdk(model=name):
+                page = self.client.search_model_versions(
+                    query, max_results=SCAN_PAGE, page_token=token
+                )
+            for entity in page:
+                yield self._neutral(raw_version(entity, aliases.get(str(entity.version), ())))
+            token = page.token or None
+            if token is None:
+                return
+
+    def _neutral(self, raw: RawVersion) -> ModelVersion:
+        facts = None
+        if raw.run_id and not T.has_record(raw.tags):
+            facts = self._run_facts(raw.run_id)  # a version plain MLflow code registered
+        return self._translate(raw, facts)
+
+    def _run_facts(self, run_id: str) -> RunFacts | None:
+        try:
+            with self._sdk():
+                return run_facts(self.client.get_run(run_id))
+        except (ModelNotFoundError, VersionNotFoundError):
+            return None  # the run was deleted: the version still reads
+
+    def _by_idempotency_key(self, draft: VersionDraft) -> ModelVersion | None:
+        key = T.idempotency_value(draft.idempotency_key)
+        query = f"{_name_filter(draft.name)} and tags.`{T.IDEMPOTENCY}` = '{key}'"
+        with self._sdk(model=draft.name):
+            found = list(self.client.search_model_versions(query, max_results=1))
+        return self.get_version(draft.name, str(found[0].version)) if found else None
+
+    # -- helpers: writing ------------------------------------------------------
+
+    def _ensure_model(self, name: str) -> None:
+        try:
+            with self._sdk(model=name):
+                self.client.create_registered_model(name)
+        except ConflictError:
+            pass  # it exists already: the usual case from the second version on
+
+    def _log_local(self, draft: VersionDraft) -> tuple[storage.Resolved, Lineage]:
+        """A run with the metrics and params, and a logged model holding the files."""
+        lineage = self._enriched(draft.lineage)
+        experiment_id = self._experiment_id(draft.name)
+        with self._sdk(model=draft.name):
+            run = self.client.create_run(
+                experiment_id, run_name=f"register-{draft.name}", tags=_run_tags(draft, lineage)
+            )
+            run_id = str(run.info.run_id)
+            try:
+                model = self.client.create_logged_model(
+                    experiment_id,
+                    name=draft.name,
+                    source_run_id=run_id,
+                    tags={T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key)},
+                )
+                self._log_values(run_id, str(model.model_id), draft)
+                with tempfile.TemporaryDirectory(prefix="modelport-upload-") as tmp:
+                    materialize(Path(draft.source), Path(tmp))
+                    self.client.log_model_artifacts(model.model_id, tmp)
+                self.client.finalize_logged_model(model.model_id, "READY")
+            except BaseException:
+                self._end_run(run_id, "FAILED")
+                raise
+            self._end_run(run_id, "FINISHED")
+        return storage.Resolved(str(model.artifact_location), run_id, str(model.model_id)), lineage
+
+    def _log_values(self, run_id: str, model_id: str, draft: VersionDraft) -> None:
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(key, value, now, 0, model_id=model_id) for key, value in draft.metrics.items()
+        ]
+        params = [Param(key, value) for key, value in draft.params.items()]
+        for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+            self.client.log_batch(run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH])
+        for start in range(0, len(params), MAX_PARAMS_PER_BATCH):
+            self.client.log_batch(run_id, params=params[start : start + MAX_PARAMS_PER_BATCH])
+
+    def _end_run(self, run_id: str, status: str) -> None:
+        try:
+            self.client.set_terminated(run_id, status)
+        except MlflowException:
+            if status == "FINISHED":
+                raise
+
+    def _remote(self, draft: VersionDraft) -> tuple[storage.Resolved, Lineage]:
+        """A URI registered as it is; ``models:/`` is resolved here because MLflow's SQL
+        store resolves it with the process-wide default client, not this one."""
+        with self._sdk(model=draft.name, field="source"):
+            resolved = storage.resolve(self.client, draft.source)
+        if not draft.source.startswith("models:/"):
+            resolved = storage.Resolved(draft.source, resolved.run_id, resolved.model_id)
+        return resolved, self._enriched(draft.lineage)
+
+    def _enriched(self, lineage: Lineage) -> Lineage:
+        """Fill the datasets and code of a lineage naming a run of this server from it."""
+        run = lineage.run or ""
+        if not _MLFLOW_RUN_ID.fullmatch(run) or (lineage.datasets and lineage.code):
+            return lineage  # no run, another system's run (a job ARN, say), or nothing to fill
+        facts = self._run_facts(run)
+        if facts is None:
+            return lineage
+        return lineage.model_copy(
+            update={
+                "datasets": lineage.datasets or facts.lineage.datasets,
+                "code": lineage.code or facts.lineage.code,
+            }
+        )
+
+    def _experiment_id(self, model: str) -> str:
+        name = self.config.experiment or model
+        if name in self._experiments:
+            return self._experiments[name]
+        with self._sdk(model=model):
+            experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            experiment_id = str(experiment.experiment_id)
+        else:
+            experiment_id = self._create_experiment(name, model)
+        self._experiments[name] = experiment_id
+        return experiment_id
+
+    def _create_experiment(self, name: str, model: str) -> str:
+        try:
+            with self._sdk(model=model):
+                return str(
+                    self.client.create_experiment(
+                        name, artifact_location=self._artifact_location(name)
+                    )
+                )
+        except ConflictError:  # another process created it meanwhile
+            with self._sdk(model=model):
+                return str(self.client.get_experiment_by_name(name).experiment_id)
+
+    def _artifact_location(self, experiment: str) -> str | None:
+        root = self.config.artifact_root
+        if root is None:
+            return None
+        folder = experiment if _SAFE_FOLDER.fullmatch(experiment) else _digest(experiment)
+        return posixpath.join(root.rstrip("/"), folder)
+
+    def _write_stage(self, raw: RawVersion, stage: str) -> None:
+        name, version = raw.name, raw.version
+        with self._sdk(model=name, version=version):
+            if self.config.stage_mode == "legacy":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)  # the mode is a choice
+                    self.client.transition_model_version_stage(
+                        name, version, STAGE_TO_LEGACY[stage], archive_existing_versions=False
+                    )
+                return
+            if stage in self.config.alias_stages:
+                self.client.set_registered_model_alias(name, stage, version)
+            for alias in raw.aliases:
+                # Only aliases this version still holds: the facade sets the new holder first.
+                if alias in self.config.alias_stages and alias != stage:
+                    self.client.delete_registered_model_alias(name, alias)
+
+    def _sdk(
+        self, *, model: str | None = None, version: str | None = None, field: str | None = None
+    ) -> AbstractContextManager[None]:
+        return translated(self._label, model=model, version=version, field=field)
+
+
+def _name_filter(name: str) -> str:
+    return f"name='{name}'"
+
+
+def _run_tags(draft: VersionDraft, lineage: Lineage) -> dict[str, str]:
+    """Tags MLflow's UI shows for a run: who registered it, the code, the training run."""
+    tags = {T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key)}
+    registered = next((e for e in draft.history if e.kind is EventKind.REGISTERED), None)
+    if registered is not None and registered.actor:
+        tags["mlflow.user"] = registered.actor
+    if lineage.code is not None:
+        for key, value in (
+            ("mlflow.source.git.commit", lineage.code.commit),
+            ("mlflow.source.git.repoURL", lineage.code.repo),
+            ("mlflow.source.git.branch", lineage.code.branch),
+        ):
+            if value:
+                tags[key] = value
+    if lineage.run:
+        tags["modelport.training_run"] = lineage.run
+    return tags
+
+
+def _registered_in_mlflow(raw: RawVersion) -> Event:
+    """The registration of a version plain MLflow code created, for its history."""
+    millis = raw.created_ms or raw.updated_ms
+    return Event(
+        kind=EventKind.REGISTERED,
+        name=raw.name,
+        version=raw.version,
+        to=Stage.DEVELOPMENT.value,
+        reason="registered in MLflow",
+        at=datetime.fromtimestamp(millis / 1000, tz=timezone.utc) if millis else utc_now(),
+    )
+
+
+def _make_sqlite_folder(tracking_uri: str | None) -> None:
+    """SQLite creates the database file but not its folder."""
+    if tracking_uri and tracking_uri.startswith("sqlite:///"):
+        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _mlflow_rejects_key(key: str) -> bool:
+    """MLflow treats metric, param and tag keys as paths and refuses non-canonical ones."""
+    norm = posixpath.normpath(key)
+    return norm != key or norm == "." or norm.startswith(("..", "/"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

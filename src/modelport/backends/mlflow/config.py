@@ -1,0 +1,183 @@
+"""``mlflow+...://`` URLs into a typed configuration, without importing MLflow.
+
+=====================================  ==============================================
+URL                                    MLflow tracking URI
+=====================================  ==============================================
+``mlflow+sqlite:///mlflow.db``         ``sqlite:////<cwd>/mlflow.db`` (made absolute)
+``mlflow+sqlite:////abs/path.db``      ``sqlite:////abs/path.db``
+``mlflow+http://host:port[/prefix]``   ``http://host:port[/prefix]`` (also ``https``)
+``mlflow://``                          MLflow's own default (``MLFLOW_TRACKING_URI``, ...)
+=====================================  ==============================================
+
+Options (query): ``stage_mode=alias|legacy``, ``alias_stages=production,staging``,
+``registry_uri=URI``, ``experiment=NAME``, ``artifact_root=URI``, ``page_size=N``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NoReturn
+
+from modelport.errors import InvalidURLError
+from modelport.models import Stage
+from modelport.urls import RegistryURL
+from modelport.validation import STAGE
+
+StageMode = Literal["alias", "legacy"]
+
+OPTIONS = frozenset(
+    {"stage_mode", "alias_stages", "registry_uri", "experiment", "artifact_root", "page_size"}
+)
+DEFAULT_ALIAS_STAGES = (Stage.PRODUCTION.value, Stage.STAGING.value)
+RESERVED_ALIAS = re.compile(r"(?i)latest|v\d+")  # MLflow reserves these alias names
+NON_EXCLUSIVE = frozenset({Stage.DEVELOPMENT.value, Stage.ARCHIVED.value})
+MAX_PAGE_SIZE = 1000
+# Sibling of the database file: where experiments modelport creates keep their artifacts.
+ARTIFACTS_DIR = "mlartifacts"
+
+
+@dataclass(frozen=True)
+class MlflowConfig:
+    """Everything the backend needs from the URL. ``tracking_uri`` None: MLflow's default."""
+
+    tracking_uri: str | None
+    registry_uri: str | None
+    stage_mode: StageMode = "alias"
+    alias_stages: tuple[str, ...] = DEFAULT_ALIAS_STAGES  # earlier wins if a version has two
+    experiment: str | None = None  # None: one experiment per model, named after it
+    artifact_root: str | None = None  # None: MLflow's default for new experiments
+    page_size: int = 100
+
+    @property
+    def is_http(self) -> bool:
+        return (self.tracking_uri or "").startswith(("http://", "https://"))
+
+
+def parse_config(url: RegistryURL) -> MlflowConfig:
+    """Check every part of ``url`` and build the configuration; raises InvalidURLError."""
+    unknown = sorted(set(url.query) - OPTIONS)
+    if unknown:
+        _fail(url, f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTIONS))}")
+    if url.username or url.password:
+        _fail(
+            url,
+            "credentials do not belong in the URL; MLflow reads them from "
+            "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN",
+            "url",
+        )
+    tracking_uri, default_root = _tracking_uri(url)
+    return MlflowConfig(
+        tracking_uri=tracking_uri,
+        registry_uri=_registry_uri(url) or tracking_uri,
+        stage_mode=_stage_mode(url),
+        alias_stages=_alias_stages(url),
+        experiment=_experiment(url),
+        artifact_root=url.query.get("artifact_root") or default_root,
+        page_size=_page_size(url),
+    )
+
+
+def _tracking_uri(url: RegistryURL) -> tuple[str | None, str | None]:
+    """The MLflow tracking URI and the default artifact root that goes with it."""
+    transport = url.transport
+    if transport is None:
+        if url.host or url.path.strip("/"):
+            _fail(url, "mlflow:// takes no host or path (it means MLflow's default tracking URI)")
+        return None, None
+    if transport == "sqlite":
+        return _sqlite_uri(url)
+    if transport in ("http", "https"):
+        if not url.host:
+            _fail(url, f"mlflow+{transport}:// needs a host, e.g. mlflow+{transport}://host:5000")
+        port = f":{url.port}" if url.port else ""
+        return f"{transport}://{url.host}{port}{url.path.rstrip('/')}", None
+    _fail(
+        url,
+        f"unsupported MLflow transport {transport!r}; use mlflow+sqlite:///PATH.db, "
+        "mlflow+http(s)://HOST:PORT or mlflow://",
+    )
+
+
+def _sqlite_uri(url: RegistryURL) -> tuple[str, str]:
+    if url.host:
+        _fail(
+            url,
+            "mlflow+sqlite takes a path, not a host: mlflow+sqlite:///relative.db or "
+            "mlflow+sqlite:////absolute/path.db",
+        )
+    relative = url.path[1:] if url.path.startswith("/") else url.path
+    if not relative or relative.endswith("/"):
+        _fail(url, "mlflow+sqlite:/// needs a database file, e.g. mlflow+sqlite:///mlflow.db")
+    path = Path(relative).expanduser().absolute()  # the process may chdir later
+    return f"sqlite:///{path.as_posix()}", (path.parent / ARTIFACTS_DIR).as_uri()
+
+
+def _registry_uri(url: RegistryURL) -> str | None:
+    value = url.query.get("registry_uri")
+    if value is None:
+        return None
+    # "mlflow+http://..." works too; in a query an unescaped '+' reads as a space
+    value = value.removeprefix("mlflow+").removeprefix("mlflow ")
+    if "://" not in value and value not in ("databricks", "databricks-uc"):
+        _fail(
+            url,
+            f"registry_uri {value!r} is not an MLflow URI (sqlite:///..., http://...)",
+            "registry_uri",
+        )
+    return value
+
+
+def _stage_mode(url: RegistryURL) -> StageMode:
+    mode = url.query.get("stage_mode", "alias")
+    if mode == "alias":
+        return "alias"
+    if mode == "legacy":
+        return "legacy"
+    _fail(url, f"stage_mode must be 'alias' or 'legacy', got {mode!r}", "stage_mode")
+
+
+def _alias_stages(url: RegistryURL) -> tuple[str, ...]:
+    raw = url.query.get("alias_stages")
+    if raw is None:
+        return DEFAULT_ALIAS_STAGES
+    stages = tuple(s.strip() for s in raw.split(",") if s.strip())
+    for stage in stages:
+        problem = alias_stage_problem(stage)
+        if problem:
+            _fail(url, f"alias_stages: {problem}", "alias_stages")
+    return stages
+
+
+def alias_stage_problem(stage: str) -> str | None:
+    """Why ``stage`` cannot be kept as an MLflow alias, or None."""
+    if not STAGE.fullmatch(stage):
+        return f"{stage!r} is not a valid stage name ([a-z][a-z0-9-]{{0,30}})"
+    if RESERVED_ALIAS.fullmatch(stage):
+        return f"{stage!r} is reserved by MLflow ('latest' and 'v<digits>' name versions)"
+    if stage in NON_EXCLUSIVE:
+        return f"{stage!r} holds many versions at once; an alias points at one"
+    return None
+
+
+def _experiment(url: RegistryURL) -> str | None:
+    name = url.query.get("experiment")
+    if name is not None and not name.strip():
+        _fail(url, "experiment must not be empty", "experiment")
+    return name
+
+
+def _page_size(url: RegistryURL) -> int:
+    size = url.query.get("page_size", "100")
+    if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE_SIZE:
+        _fail(
+            url,
+            f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {size!r}",
+            "page_size",
+        )
+    return int(size)
+
+
+def _fail(url: RegistryURL, problem: str, field: str = "url") -> NoReturn:
+    raise InvalidURLError(f"{url}: {problem}", field=field, url=str(url))

@@ -1,0 +1,73 @@
+"""Artifacts: MLflow URIs to storage locations, and downloads laid out as plain files.
+
+MLflow's own ``download_artifacts`` resolves ``models:/`` and ``runs:/`` URIs through
+the process-wide default client, not the one modelport holds, so modelport resolves
+them with its client and hands MLflow's artifact repositories a storage location.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+_LOGGED_MODEL = re.compile(r"models:/(m-[0-9a-f]+)/?(.*)")
+_MODEL_VERSION = re.compile(r"models:/([^/@]+)/(\d+)/?(.*)")
+_MODEL_ALIAS = re.compile(r"models:/([^/@]+)@([\w-]+)/?(.*)")
+_RUN = re.compile(r"runs:/([^/]+)/?(.*)")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where an artifact is stored, and the run and logged model it belongs to, if any."""
+
+    location: str
+    run_id: str | None = None
+    model_id: str | None = None
+
+
+def resolve(client: Any, uri: str) -> Resolved:
+    """The storage location behind a ``models:/`` or ``runs:/`` URI; others are one already."""
+    if match := _LOGGED_MODEL.fullmatch(uri):
+        model = client.get_logged_model(match[1])
+        location = _join(str(model.artifact_location), match[2])
+        return Resolved(location, model.source_run_id or None, str(model.model_id))
+    if match := _MODEL_VERSION.fullmatch(uri):
+        version = client.get_model_version(match[1], match[2])
+        location = client.get_model_version_download_uri(match[1], match[2])
+        return Resolved(_join(str(location), match[3]), version.run_id or None)
+    if match := _MODEL_ALIAS.fullmatch(uri):
+        version = client.get_model_version_by_alias(match[1], match[2])
+        location = client.get_model_version_download_uri(match[1], str(version.version))
+        return Resolved(_join(str(location), match[3]), version.run_id or None)
+    if match := _RUN.fullmatch(uri):
+        run = client.get_run(match[1])
+        return Resolved(_join(str(run.info.artifact_uri), match[2]), match[1])
+    return Resolved(uri)
+
+
+def download(location: str, dest: Path, tracking_uri: str, registry_uri: str) -> None:
+    """Write the files at ``location`` (a directory or one file) into the directory ``dest``.
+
+    A directory's files land directly in ``dest``; a single file lands as ``dest/<name>``,
+    which has the digest the file had when it was registered.
+    """
+    parent, base = posixpath.split(location.rstrip("/"))
+    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    with tempfile.TemporaryDirectory(prefix=".modelport-fetch-", dir=dest) as tmp:
+        local = Path(repo.download_artifacts(base, dst_path=tmp))  # type: ignore[no-untyped-call]
+        if not local.exists():
+            raise FileNotFoundError(f"no artifact at {location!r}")
+        children = list(local.iterdir()) if local.is_dir() else [local]
+        for child in children:
+            shutil.move(str(child), str(dest / child.name))
+
+
+def _join(location: str, sub_path: str) -> str:
+    return f"{location.rstrip('/')}/{sub_path}" if sub_path else location

@@ -1,0 +1,61 @@
+"""MLflow in the conformance suite: the SQLite store in-process, and a real ``mlflow server``."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import pytest
+
+import modelport as mp
+from modelport.backends.mlflow.backend import MlflowBackend
+from tests.backends.case import BackendCase
+from tests.backends.mlflow_fixtures import MlflowServer, copy_db
+from tests.conformance.settings import FAST_RETRY
+
+
+def _backend(reg: mp.Registry) -> MlflowBackend:
+    assert isinstance(reg.backend, MlflowBackend)
+    return reg.backend
+
+
+def _open_sqlite(request: pytest.FixtureRequest) -> mp.Registry:
+    template = request.getfixturevalue("mlflow_template_db")
+    tmp_path = request.getfixturevalue("tmp_path")
+    db = copy_db(template, tmp_path / f"mlflow-{uuid.uuid4().hex[:8]}.db")
+    return mp.connect(f"mlflow+sqlite:///{db}?page_size=3", retry=FAST_RETRY)
+
+
+_servers: dict[str, MlflowServer] = {}  # tracking URI -> the rig serving it
+
+
+def _open_server(request: pytest.FixtureRequest) -> mp.Registry:
+    server: MlflowServer = request.getfixturevalue("mlflow_server")
+    _servers[server.url] = server
+    address = urlsplit(server.url).netloc
+    return mp.connect(f"mlflow+http://{address}?page_size=3", retry=FAST_RETRY)
+
+
+def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
+    _backend(reg).client.set_registered_model_alias(name, alias, version)
+
+
+def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
+    """Append bytes to one stored file, behind MLflow's back."""
+    root = _artifact_dir(reg, mv.artifact_uri)
+    first = sorted(p for p in root.rglob("*") if p.is_file())[0]
+    first.write_bytes(first.read_bytes() + b"tampered")
+
+
+def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
+    if artifact_uri.startswith("mlflow-artifacts:"):
+        return _servers[_backend(reg).tracking_uri].local_path(artifact_uri)
+    return Path(url2pathname(urlsplit(artifact_uri).path))
+
+
+CASES = [
+    BackendCase("mlflow-sqlite", _open_sqlite, _set_alias, _tamper),
+    BackendCase("mlflow-server", _open_server, _set_alias, _tamper),
+]

@@ -170,11 +170,13 @@ class ModelVersion(Frozen):
         return f"{self.name}/{self.version}"
 
     def neutral(self) -> dict[str, Any]:
-        """The record without what differs by place: native ids, timestamps, provenance."""
+        """The record without what differs by place: native ids (including the backend's own
+        run, which a backend such as MLflow creates to hold metrics), timestamps, provenance."""
         data = self.model_dump(
             mode="json", exclude={"created_at", "updated_at", "registry", "native", "artifact_uri"}
         )
         data["lineage"].pop("migrated_from", None)
+        data["lineage"].pop("run", None)
         return data
 
 

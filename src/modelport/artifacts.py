@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from modelport.digest import is_archive, iter_directory, safe_member_path
 
@@ -35,7 +35,7 @@ def materialize(source: Path, dest_dir: Path) -> None:
         shutil.copyfile(source, dest_dir / source.name)
 
 
-def pack_tar_gz(source: Path, out: BinaryIO, compresslevel: int = 1) -> None:
+def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 1) -> None:
     """Write ``source`` (a directory's files, or one file) to ``out`` as a gzipped tar, streaming.
 
     Level 1 by default: model weights barely compress, and higher levels cost several

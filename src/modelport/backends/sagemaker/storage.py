@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from boto3.s3.transfer import TransferConfig
@@ -106,7 +106,7 @@ class ArtifactStore:
         return str((head.get("Metadata") or {}).get(DIGEST_METADATA) or "")
 
 
-def _pack(source: Path, out: BinaryIO) -> None:
+def _pack(source: Path, out: IO[bytes]) -> None:
     if is_archive(source):
         with source.open("rb") as archive:
             shutil.copyfileobj(archive, out, 1024 * 1024)

@@ -112,7 +112,7 @@ def main() -> int:
     rows = [
         core,
         measure(
-            "modelport.connect",
+            "modelport.connection",
             args.runs,
             startup,
             "import modelport; modelport.connect",  # first use: the facade and pydantic

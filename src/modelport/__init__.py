@@ -7,15 +7,13 @@ SDK is imported until a URL needs it.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "connect": "modelport.connect",
-    "default_url": "modelport.connect",
+    "connect": "modelport.connection",
+    "default_url": "modelport.connection",
     "Registry": "modelport.registry",
     "migrate": "modelport.migration",
     "diff": "modelport.migration",
@@ -105,7 +103,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from modelport.backends.base import Backend, Capability
-    from modelport.connect import connect, default_url
+    from modelport.connection import connect, default_url
     from modelport.errors import (
         AuthenticationError,
         BackendError,
@@ -156,17 +154,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
-
-
-class _Package(types.ModuleType):
-    """Keeps an exported name bound to what it exports when a submodule of the same name
-    is imported (``modelport.connect`` the function vs. the module ``modelport/connect.py``):
-    the import system would otherwise rebind ``modelport.connect`` to the module."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _EXPORTS and isinstance(value, types.ModuleType):
-            return  # the submodule stays reachable through sys.modules and importlib
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

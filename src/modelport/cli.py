@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 PROG = "modelport"
-EMBEDDED_DEFAULT_HINT = "mlflow+sqlite:///mlflow.db"  # modelport.connect.EMBEDDED_DEFAULT
+EMBEDDED_DEFAULT_HINT = "mlflow+sqlite:///mlflow.db"  # modelport.connection.EMBEDDED_DEFAULT
 
 
 class ExitCode(IntEnum):
@@ -325,7 +325,7 @@ def _positive_int(text: str) -> int:
 
 def open_registry(url: str | None) -> Registry:
     """``connect(url)``; None means ``$MODELPORT_REGISTRY``, else the embedded default."""
-    from modelport.connect import connect
+    from modelport.connection import connect
 
     return connect(url)
 

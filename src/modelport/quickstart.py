@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from modelport.connect import connect
+from modelport.connection import connect
 from modelport.errors import InvalidInputError, PolicyViolationError
 from modelport.models import DatasetRef, Event, Lineage, ModelVersion
 from modelport.policy import Policy

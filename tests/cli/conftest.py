@@ -42,13 +42,13 @@ def memory_registry() -> mp.Registry:
     return mp.Registry(MemoryBackend.from_url(parse_url("memory://")))
 
 
-REAL_CONNECT = importlib.import_module("modelport.connect").connect
+REAL_CONNECT = importlib.import_module("modelport.connection").connect
 
 
 @pytest.fixture(autouse=True)
 def connect(monkeypatch: pytest.MonkeyPatch) -> FakeConnect:
     fake = FakeConnect(registries={}, default=memory_registry())
-    monkeypatch.setattr(importlib.import_module("modelport.connect"), "connect", fake)
+    monkeypatch.setattr(importlib.import_module("modelport.connection"), "connect", fake)
     monkeypatch.delenv("MODELPORT_REGISTRY", raising=False)
     monkeypatch.setenv("MODELPORT_ACTOR", "cli-test")
     return fake
@@ -57,7 +57,7 @@ def connect(monkeypatch: pytest.MonkeyPatch) -> FakeConnect:
 @pytest.fixture
 def real_connect(connect: FakeConnect, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real ``connect``: for tests of what it says about the URLs it refuses."""
-    monkeypatch.setattr(importlib.import_module("modelport.connect"), "connect", REAL_CONNECT)
+    monkeypatch.setattr(importlib.import_module("modelport.connection"), "connect", REAL_CONNECT)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import modelport as mp
 from modelport.backends.memory import MemoryBackend
 from modelport.cli import COMMANDS, EXIT_CODES, ExitCode, secrets_in
-from modelport.connect import EMBEDDED_DEFAULT
+from modelport.connection import EMBEDDED_DEFAULT
 from tests.cli.conftest import FakeConnect, Result, memory_registry
 
 Cli = Callable[..., Result]
@@ -381,7 +381,7 @@ def test_unexpected_errors_are_one_line_with_secrets_scrubbed(
     def leaky(raw: str | None = None, **_: object) -> mp.Registry:
         raise RuntimeError(f"SDK failed for {raw} (password {SECRET})")
 
-    monkeypatch.setattr(sys.modules["modelport.connect"], "connect", leaky)
+    monkeypatch.setattr(sys.modules["modelport.connection"], "connect", leaky)
     result = cli("--json", "--registry", url, "models")
     assert result.code == ExitCode.BACKEND
     assert SECRET not in result.out + result.err

@@ -50,11 +50,11 @@ def test_the_public_names_are_all_exported_and_resolve() -> None:
         assert getattr(modelport, name) is not None
 
 
-def test_importing_the_connect_submodule_keeps_mp_connect_the_function() -> None:
+def test_importing_the_connection_submodule_keeps_mp_connect_the_function() -> None:
     script = (
         "import modelport as mp\n"
-        "from modelport.connect import EMBEDDED_DEFAULT\n"  # binds modelport.connect the module
-        "import modelport.connect\n"
+        "from modelport.connection import EMBEDDED_DEFAULT\n"
+        "import modelport.connection\n"
         "assert callable(mp.connect) and not isinstance(mp.connect, type(mp)), mp.connect\n"
         "print(repr(mp.connect('memory://')))\n"
     )

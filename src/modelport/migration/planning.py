@@ -47,7 +47,7 @@ def connected(registry: Registry | str) -> Iterator[Registry]:
     if isinstance(registry, Registry):
         yield registry
         return
-    from modelport.connect import connect
+    from modelport.connection import connect
 
     opened = connect(registry)
     try:

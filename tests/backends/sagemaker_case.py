@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 import modelport as mp
-from modelport.backends.sagemaker import SageMakerBackend
+from modelport.backends.sagemaker.backend import SageMakerBackend
 from modelport.backends.sagemaker.storage import split_s3_uri
 from tests.backends.case import BackendCase, never
 from tests.backends.sagemaker_fixtures import SageMakerRig

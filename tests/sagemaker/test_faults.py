@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import modelport as mp
-from modelport.backends.sagemaker import SageMakerBackend
+from modelport.backends.sagemaker.backend import SageMakerBackend
 from tests.backends.sagemaker_fixtures import SageMakerRig
 
 PATIENT = mp.RetryPolicy(attempts=40, initial_wait=0.001, max_wait=0.005, deadline=60)

@@ -28,9 +28,11 @@ class BackendEntry:
 
 BUILTIN: dict[str, BackendEntry] = {
     "memory": BackendEntry("modelport.backends.memory:MemoryBackend"),
-    "mlflow": BackendEntry("modelport.backends.mlflow:MlflowBackend", "mlflow", ("mlflow",)),
+    "mlflow": BackendEntry(
+        "modelport.backends.mlflow.backend:MlflowBackend", "mlflow", ("mlflow",)
+    ),
     "sagemaker": BackendEntry(
-        "modelport.backends.sagemaker:SageMakerBackend", "sagemaker", ("boto3",)
+        "modelport.backends.sagemaker.backend:SageMakerBackend", "sagemaker", ("boto3",)
     ),
 }
 

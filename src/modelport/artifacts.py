@@ -35,11 +35,11 @@ def materialize(source: Path, dest_dir: Path) -> None:
         shutil.copyfile(source, dest_dir / source.name)
 
 
-def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 1) -> None:
+def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 0) -> None:
     """Write ``source`` (a directory's files, or one file) to ``out`` as a gzipped tar, streaming.
 
-    Level 1 by default: model weights barely compress, and higher levels cost several
-    times the CPU time of the upload they would shorten.
+    Level 0 (stored) by default: float weights shrink by ~7% at level 1 while zlib runs
+    at ~40 MB/s, several times slower than the upload it would shorten.
     """
     with (
         gzip.GzipFile(fileobj=out, mode="wb", compresslevel=compresslevel, mtime=0) as zipped,

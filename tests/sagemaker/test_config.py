@@ -20,7 +20,7 @@ def test_a_full_url_becomes_a_typed_config() -> None:
     config = _config(
         "sagemaker://eu-west-1?bucket=ml-artifacts&prefix=teams/fraud&image=123.dkr.ecr/x:1"
         "&endpoint_url=http://127.0.0.1:9000&s3_endpoint_url=https://s3.local&profile=ml"
-        "&role=arn:aws:iam::123456789012:role/deployer&page_size=20&read_timeout=5"
+        "&role=arn:aws:iam::123456789012:role/deployer&page_size=20&read_timeout=5&gzip_level=6"
     )
     assert config.region == "eu-west-1"
     assert (config.bucket, config.prefix, config.image) == (
@@ -31,7 +31,7 @@ def test_a_full_url_becomes_a_typed_config() -> None:
     assert config.endpoint_url == "http://127.0.0.1:9000"
     assert config.s3_endpoint_url == "https://s3.local"
     assert (config.profile, config.role) == ("ml", "arn:aws:iam::123456789012:role/deployer")
-    assert (config.page_size, config.read_timeout) == (20, 5.0)
+    assert (config.page_size, config.read_timeout, config.gzip_level) == (20, 5.0, 6)
     assert config.artifact_key("fraud", "k1", "model.tar.gz") == "teams/fraud/fraud/k1/model.tar.gz"
 
 
@@ -40,7 +40,7 @@ def test_defaults_leave_region_and_credentials_to_boto3() -> None:
     assert config.region is None
     assert config.profile is None
     assert config.role is None
-    assert (config.prefix, config.page_size) == ("modelport", 50)
+    assert (config.prefix, config.page_size, config.gzip_level) == ("modelport", 50, 0)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +59,8 @@ def test_defaults_leave_region_and_credentials_to_boto3() -> None:
         ("sagemaker://us-east-1?endpoint_url=ftp://host", "endpoint_url"),
         ("sagemaker://us-east-1?role=deployer", "role"),
         ("sagemaker://us-east-1?image=", "image"),
+        ("sagemaker://us-east-1?gzip_level=10", "gzip_level"),
+        ("sagemaker://us-east-1?gzip_level=fast", "gzip_level"),
     ],
 )
 def test_bad_urls_name_the_part_that_is_wrong(url: str, field: str) -> None:

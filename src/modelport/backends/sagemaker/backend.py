@@ -316,7 +316,7 @@ class SageMakerBackend(Backend):
         return self._boto_session
 
     def _store(self) -> ArtifactStore:
-        return ArtifactStore(self._client("s3"))
+        return ArtifactStore(self._client("s3"), self.config.gzip_level)
 
     def _ctx(self, name: str | None = None, version: str | None = None) -> Context:
         return Context(self._shown, name, version)

@@ -33,8 +33,9 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 class ArtifactStore:
     """Uploads and downloads artifacts with one S3 client (its retries turned off)."""
 
-    def __init__(self, s3: Any) -> None:
+    def __init__(self, s3: Any, gzip_level: int = 0) -> None:
         self.s3 = s3
+        self.gzip_level = gzip_level
 
     def upload(self, source: Path, bucket: str, key: str, digest: str | None) -> str:
         """Pack ``source`` (directory, file or ``.tar.gz``) to ``s3://bucket/key``; skipped
@@ -56,7 +57,7 @@ class ArtifactStore:
         # A named file, not a stream: upload_file reads parts from disk as it sends them,
         # where upload_fileobj buffers them in memory.
         with tempfile.NamedTemporaryFile(prefix="modelport-upload-", suffix=".tar.gz") as packed:
-            _pack(source, packed)
+            _pack(source, packed, self.gzip_level)
             packed.flush()
             self.s3.upload_file(packed.name, bucket, key, ExtraArgs=extra, Config=TRANSFER)
         return uri
@@ -106,9 +107,9 @@ class ArtifactStore:
         return str((head.get("Metadata") or {}).get(DIGEST_METADATA) or "")
 
 
-def _pack(source: Path, out: IO[bytes]) -> None:
+def _pack(source: Path, out: IO[bytes], gzip_level: int) -> None:
     if is_archive(source):
         with source.open("rb") as archive:
             shutil.copyfileobj(archive, out, 1024 * 1024)
     else:  # a directory, or a single file as an archive holding just that file
-        pack_tar_gz(source, out)
+        pack_tar_gz(source, out, gzip_level)

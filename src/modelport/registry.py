@@ -159,6 +159,34 @@ class Registry:
         The version starts in ``development``: set its stage with :meth:`transition`
         once it exists, so the policy applies as it does to every other version.
         """
+        draft = self._import_draft(record, source, history, idempotency_key)
+        self.backend.validate_draft(draft)
+        mv = self._call(lambda: self.backend.create_version(draft))
+        self.cache.evict(record.name)
+        return mv
+
+    def prepare_import(
+        self,
+        record: ModelVersion,
+        source: str | os.PathLike[str],
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """Store the artifact of a later :meth:`import_version` with the same key now.
+
+        Migration calls it from parallel workers so that uploads overlap while versions
+        are still created in order; backends without the hook store nothing here.
+        """
+        draft = self._import_draft(record, source, (), idempotency_key)
+        self._call(lambda: self.backend.stage_artifact(draft))
+
+    def _import_draft(
+        self,
+        record: ModelVersion,
+        source: str | os.PathLike[str],
+        history: Sequence[Event],
+        idempotency_key: str | None,
+    ) -> VersionDraft:
         draft = self._draft(
             record.name,
             source,
@@ -179,11 +207,7 @@ class Registry:
                 field="digest",
             )
         trail = tuple(e.model_copy(update={"name": record.name, "version": ""}) for e in history)
-        draft = draft.model_copy(update={"approval": record.approval, "history": trail})
-        self.backend.validate_draft(draft)
-        mv = self._call(lambda: self.backend.create_version(draft))
-        self.cache.evict(record.name)
-        return mv
+        return draft.model_copy(update={"approval": record.approval, "history": trail})
 
     def _draft(
         self,

@@ -113,6 +113,11 @@ class Backend(ABC):
             url=str(self.url),
         )
 
+    def stage_artifact(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
+        """Store the draft's local artifact ahead of ``create_version``, which then finds
+        it in place. Lets a caller that must create versions in order (migration) upload
+        their artifacts in parallel. By default ``create_version`` stores it."""
+
     def validate_draft(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
         """Check the backend's own naming rules and limits; raise ``InvalidInputError``."""
 

@@ -206,6 +206,8 @@ class Migration:
 
         path = self.src.retry.call(attempt)
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        # Upload now, in this worker: versions are created in order later, uploads need not be.
+        self.dst.prepare_import(self._record(source), path, idempotency_key=self._key(source))
         return Staged(path, size, self.src.history(source.ref))
 
     def _discard(self, staged: Future[Staged]) -> None:
@@ -216,14 +218,21 @@ class Migration:
         finally:
             self._permits.release()
 
-    def _create(self, source: ModelVersion, artifact: Staged) -> ModelVersion:
-        """Register the verified copy; its digest is checked against the source's first."""
+    def _record(self, source: ModelVersion) -> ModelVersion:
+        """The source's record with its provenance, as the copy will carry it."""
         origin = MigratedFrom(
             registry=self.src.url, name=source.name, version=source.version, digest=source.digest
         )
-        record = source.model_copy(
+        return source.model_copy(
             update={"lineage": source.lineage.model_copy(update={"migrated_from": origin})}
         )
+
+    def _key(self, source: ModelVersion) -> str:
+        return idempotency_key(self.src.url, source.name, source.version)
+
+    def _create(self, source: ModelVersion, artifact: Staged) -> ModelVersion:
+        """Register the verified copy; its digest is checked against the source's first."""
+        record = self._record(source)
         migrated = Event(
             kind=EventKind.MIGRATED,
             name=source.name,
@@ -237,7 +246,7 @@ class Migration:
             record,
             artifact.path,
             history=[*artifact.history, migrated],
-            idempotency_key=idempotency_key(self.src.url, source.name, source.version),
+            idempotency_key=self._key(source),
         )
 
     def _sync(self, entry: Planned, copy: ModelVersion, done: Outcome) -> VersionResult:

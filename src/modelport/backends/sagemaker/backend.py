@@ -165,6 +165,12 @@ class SageMakerBackend(Backend):
         for client in clients:
             client.close()
 
+    def stage_artifact(self, draft: VersionDraft) -> None:
+        """Upload ahead; the upload is keyed by the idempotency key, so ``create_version``
+        of the same draft sees the object in place and skips it."""
+        self.validate_draft(draft)
+        self._artifact(draft)
+
     # -- helpers -------------------------------------------------------------
 
     def _artifact(self, draft: VersionDraft) -> str:

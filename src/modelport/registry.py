@@ -11,7 +11,6 @@ import getpass
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -20,6 +19,7 @@ from typing import Any, TypeVar
 
 from modelport.artifacts import publish, staging_dir
 from modelport.backends.base import Backend, Capability
+from modelport.cache import ResolveCache
 from modelport.digest import digest_path
 from modelport.errors import (
     IntegrityError,
@@ -55,30 +55,6 @@ T = TypeVar("T")
 _URI_PREFIXES = ("runs:/", "models:/")
 MAX_REASON_CHARS = 1000
 MAX_ACTOR_CHARS = 256
-
-
-class ResolveCache:
-    """Resolved references kept for ``ttl`` seconds; the registry's own writes evict them."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._entries: dict[str, tuple[float, ModelVersion]] = {}
-
-    def get(self, ref: str) -> ModelVersion | None:
-        entry = self._entries.get(ref)
-        if entry is not None and entry[0] > self._clock():
-            return entry[1]
-        return None
-
-    def put(self, ref: str, mv: ModelVersion) -> None:
-        if self.ttl > 0:
-            self._entries[ref] = (self._clock() + self.ttl, mv)
-
-    def evict(self, name: str) -> None:
-        for ref, (_, mv) in list(self._entries.items()):
-            if mv.name == name or ref.startswith((f"{name}/", f"{name}@")):
-                self._entries.pop(ref, None)
 
 
 class Registry:

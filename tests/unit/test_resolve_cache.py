@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import modelport as mp
-from modelport.registry import Registry, ResolveCache
+from modelport.cache import ResolveCache
+from modelport.registry import Registry
 
 TTL = 60.0
 

@@ -174,14 +174,7 @@ class Registry:
             None,
             idempotency_key,
         )
-        if record.digest is not None and draft.digest != record.digest:
-            raise IntegrityError(
-                f"{record.ref}: artifact digest {draft.digest} differs from the recorded "
-                f"{record.digest}; nothing was registered",
-                model=record.name,
-                version=record.version,
-                field="digest",
-            )
+        _check_digest(record, draft.digest, "nothing was registered")
         trail = tuple(e.model_copy(update={"name": record.name, "version": ""}) for e in history)
         return draft.model_copy(update={"approval": record.approval, "history": trail})
 
@@ -444,15 +437,7 @@ class Registry:
         with staging_dir(target) as staged:
             self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(staged)))
             if mv.digest is not None:
-                actual = digest_path(staged)
-                if actual != mv.digest:
-                    raise IntegrityError(
-                        f"{mv.ref}: artifact digest {actual} differs from the registered "
-                        f"{mv.digest}; nothing was written to {str(target)!r}",
-                        model=mv.name,
-                        version=mv.version,
-                        field="digest",
-                    )
+                _check_digest(mv, digest_path(staged), f"nothing was written to {str(target)!r}")
             publish(staged, target)
         return target
 
@@ -571,6 +556,18 @@ def _download_target(dest: object) -> Path:
             field="dest",
         )
     return target
+
+
+def _check_digest(mv: ModelVersion, actual: str | None, consequence: str) -> None:
+    """Raise ``IntegrityError`` when ``mv`` records a digest and ``actual`` differs."""
+    if mv.digest is not None and actual != mv.digest:
+        raise IntegrityError(
+            f"{mv.ref}: artifact digest {actual} differs from the recorded {mv.digest}; "
+            + consequence,
+            model=mv.name,
+            version=mv.version,
+            field="digest",
+        )
 
 
 def _emptied(path: Path) -> Path:

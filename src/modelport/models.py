@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from modelport.errors import InvalidInputError
 from modelport.validation import check_stage
 
 
@@ -21,6 +22,24 @@ def utc_now() -> datetime:
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class UserInput(Frozen):
+    """A model users build themselves: a bad value raises :class:`InvalidInputError`
+    naming the field (a ``ModelportError``), not pydantic's ``ValidationError``."""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise input_error(type(self).__name__, exc) from None
+
+
+def input_error(model: str, exc: ValidationError) -> InvalidInputError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    field = f"{model}.{where}" if where else model
+    return InvalidInputError(f"{field}: {first['msg']}", field=field)
 
 
 class Stage(str, Enum):
@@ -58,7 +77,7 @@ class EventKind(str, Enum):
         return self.value
 
 
-class DatasetRef(Frozen):
+class DatasetRef(UserInput):
     """A dataset a model was trained or evaluated on."""
 
     uri: str
@@ -66,7 +85,7 @@ class DatasetRef(Frozen):
     role: str = "training"
 
 
-class CodeRef(Frozen):
+class CodeRef(UserInput):
     """The code version that produced a model."""
 
     repo: str | None = None
@@ -74,7 +93,7 @@ class CodeRef(Frozen):
     branch: str | None = None
 
 
-class CIRun(Frozen):
+class CIRun(UserInput):
     """The CI job a training ran in, as its provider names it."""
 
     provider: str
@@ -82,7 +101,7 @@ class CIRun(Frozen):
     url: str | None = None
 
 
-class VersionRef(Frozen):
+class VersionRef(UserInput):
     """A model version, possibly in another registry (``registry`` is a redacted URL)."""
 
     name: str
@@ -99,7 +118,7 @@ class MigratedFrom(Frozen):
     digest: str | None = None
 
 
-class Lineage(Frozen):
+class Lineage(UserInput):
     """What a model version was made from."""
 
     run: str | None = None

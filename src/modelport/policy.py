@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 
 from modelport.errors import InvalidInputError
-from modelport.models import Approval, Frozen, ModelVersion
+from modelport.models import Approval, ModelVersion, UserInput
 from modelport.validation import check_stage
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -78,7 +78,7 @@ class MetricGate:
         return f"{self.metric}{self.op}{self.threshold:g}"
 
 
-class Policy(Frozen):
+class Policy(UserInput):
     """Rules the facade enforces on every transition.
 
     ``gates`` maps a target stage to metric conditions, e.g.

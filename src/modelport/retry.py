@@ -15,12 +15,12 @@ from tenacity import (
 )
 
 from modelport.errors import TransientBackendError
-from modelport.models import Frozen
+from modelport.models import UserInput
 
 T = TypeVar("T")
 
 
-class RetryPolicy(Frozen):
+class RetryPolicy(UserInput):
     """How often and how patiently transient faults are retried. Backends turn their
     SDK's own retries down, so this is the only layer."""
 

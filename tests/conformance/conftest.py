@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -43,21 +41,6 @@ def registry(case: BackendCase, request: pytest.FixtureRequest) -> Iterator[mp.R
     reg = case.open(request)
     yield reg
     reg.close()
-
-
-@pytest.fixture
-def name() -> str:
-    """A model name no other test uses (backends may be shared across tests)."""
-    return f"cm-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "model"
-    (root / "weights").mkdir(parents=True)
-    (root / "weights" / "w.bin").write_bytes(bytes(range(256)) * 8)
-    (root / "MLmodel").write_text("flavors: {}\n", encoding="utf-8")
-    return root
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

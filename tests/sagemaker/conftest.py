@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,20 +36,6 @@ def registry(rig: SageMakerRig) -> Iterator[mp.Registry]:
 def sm(rig: SageMakerRig) -> Any:
     """A plain boto3 SageMaker client of the rig: what a pipeline or the console does."""
     return rig.service.client()
-
-
-@pytest.fixture
-def name() -> str:
-    return f"sm-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "model"
-    (root / "weights").mkdir(parents=True)
-    (root / "weights" / "w.bin").write_bytes(bytes(range(256)) * 8)
-    (root / "config.json").write_text('{"layers": 3}\n', encoding="utf-8")
-    return root
 
 
 def noise(chars: int) -> str:

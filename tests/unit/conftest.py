@@ -14,15 +14,6 @@ FAST_RETRY = mp.RetryPolicy(attempts=3, initial_wait=0, max_wait=0, deadline=5)
 
 
 @pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "model"
-    (root / "weights").mkdir(parents=True)
-    (root / "weights" / "w.bin").write_bytes(bytes(range(256)) * 4)
-    (root / "MLmodel").write_text("flavors: {}\n", encoding="utf-8")
-    return root
-
-
-@pytest.fixture
 def registry(model_dir: Path) -> mp.Registry:
     """``fraud/1``, approved and in production, on a fresh memory:// registry."""
     reg = mp.connect("memory://", retry=FAST_RETRY)

@@ -113,10 +113,7 @@ class Registry:
         draft = self._draft(
             name, source, metrics, params, tags, description, lineage, actor, idempotency_key
         )
-        self.backend.validate_draft(draft)
-        mv = self._call(lambda: self.backend.create_version(draft))
-        self.cache.evict(name)
-        return mv
+        return self._create(draft)
 
     def import_version(
         self,
@@ -135,10 +132,12 @@ class Registry:
         The version starts in ``development``: set its stage with :meth:`transition`
         once it exists, so the policy applies as it does to every other version.
         """
-        draft = self._import_draft(record, source, history, idempotency_key)
+        return self._create(self._import_draft(record, source, history, idempotency_key))
+
+    def _create(self, draft: VersionDraft) -> ModelVersion:
         self.backend.validate_draft(draft)
         mv = self._call(lambda: self.backend.create_version(draft))
-        self.cache.evict(record.name)
+        self.cache.evict(draft.name)
         return mv
 
     def prepare_import(

@@ -6,7 +6,6 @@ import base64
 import http.server
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,19 +45,6 @@ def url(db: Path) -> str:
 def registry(url: str) -> Iterator[mp.Registry]:
     with mp.connect(url, retry=FAST_RETRY) as reg:
         yield reg
-
-
-@pytest.fixture
-def name() -> str:
-    return f"mm-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "model"
-    root.mkdir()
-    (root / "weights.bin").write_bytes(b"\x00\x01" * 100)
-    return root
 
 
 @pytest.fixture

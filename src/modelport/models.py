@@ -6,6 +6,8 @@ their JSON form, which is also what backends store where they lack a native fiel
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -72,6 +74,8 @@ class EventKind(str, Enum):
     APPROVED = "approved"
     REJECTED = "rejected"
     MIGRATED = "migrated"
+    ALIASED = "aliased"
+    UNALIASED = "unaliased"
 
     def __str__(self) -> str:
         return self.value
@@ -139,9 +143,22 @@ class Lineage(UserInput):
         return self == Lineage()
 
 
-class Event(Frozen):
-    """One entry of a version's audit trail, stored in the backend itself."""
+def new_event_id() -> str:
+    return uuid.uuid4().hex
 
+
+def derived_event_id(*parts: str) -> str:
+    """An id every client computes the same way from the same facts, so two clients that
+    record the same consequence (one tenure ending, say) write one event, not two."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+class Event(Frozen):
+    """One entry of a version's audit trail, stored in the backend itself under its own
+    key (``id``): appending never rewrites another event, and a retried append of the
+    same event lands on the same key."""
+
+    id: str = Field(default_factory=new_event_id, pattern=r"^[0-9a-f]{32}$")
     kind: EventKind
     name: str
     version: str
@@ -220,9 +237,11 @@ class VersionDraft(Frozen):
     idempotency_key: str
 
 
-class VersionChange(Frozen):
-    """One write to an existing version: new stage and/or approval, and the event recording it."""
+def enters(event: Event, stage: str) -> bool:
+    """Whether ``event`` moved its version into ``stage``."""
+    return event.kind is EventKind.TRANSITIONED and event.to == stage and event.from_ != stage
 
-    stage: str | None = None
-    approval: Approval | None = None
-    event: Event | None = None
+
+def leaves(event: Event, stage: str) -> bool:
+    """Whether ``event`` moved its version out of ``stage``."""
+    return event.kind is EventKind.TRANSITIONED and event.from_ == stage and event.to != stage

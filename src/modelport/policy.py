@@ -97,6 +97,14 @@ class Policy(UserInput):
             check_stage(stage, "policy stage")
         return stages
 
+    @field_validator("exclusive_stages")
+    @classmethod
+    def _pointers_possible(cls, stages: frozenset[str]) -> frozenset[str]:
+        shared = stages & {"development", "archived"}
+        if shared:
+            raise ValueError(f"{sorted(shared)[0]} holds many versions and cannot be exclusive")
+        return stages
+
     @field_validator("gates")
     @classmethod
     def _gates_valid(cls, gates: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

@@ -36,8 +36,10 @@ from modelport.models import (
     Lineage,
     ModelVersion,
     Stage,
-    VersionChange,
     VersionDraft,
+    derived_event_id,
+    enters,
+    leaves,
 )
 from modelport.policy import MetricGate, Policy, evaluate_gates
 from modelport.refs import ModelRef, RefKind, parse_ref
@@ -138,7 +140,7 @@ class Registry:
         self.backend.validate_draft(draft)
         mv = self._call(lambda: self.backend.create_version(draft))
         self.cache.evict(draft.name)
-        return mv
+        return self._reconciled(mv)
 
     def prepare_import(
         self,
@@ -310,12 +312,14 @@ class Registry:
         reason: str | None = None,
         actor: str | None = None,
     ) -> ModelVersion:
-        """Give ``stage`` back to the version that held it before the current holder."""
+        """Give ``stage`` back to the version that held it before the current holder.
+        Reads that stage's own history only, whatever the number of versions."""
         check_model_name(name)
         stage = check_stage(_stage_value(stage))
         _check_note(reason, actor)
         current = self._holder(name, stage)
-        tenure = _stage_tenure(self.history(name), stage)
+        log = self._call(lambda: self.backend.read_stage_log(name, stage))
+        tenure = _stage_tenure(log, stage)
         if current is not None:
             while tenure and tenure[-1] == current.version:
                 tenure.pop()
@@ -335,6 +339,76 @@ class Registry:
         why = reason or (f"rollback from {current.ref}" if current else "rollback")
         return self._move(previous, stage, reason=why, actor=actor, rolled_back=displaced)
 
+    # -- aliases -------------------------------------------------------------
+
+    def set_alias(
+        self, ref: str, alias: str, *, reason: str | None = None, actor: str | None = None
+    ) -> ModelVersion:
+        """Point ``alias`` at the version ``ref`` names (one atomic write); ``name@alias``
+        then resolves to it. An alias held by another version moves."""
+        self._require(Capability.ALIASES, f"cannot set alias {alias!r}")
+        alias = self._check_alias(alias)
+        _check_note(reason, actor)
+        mv = self._exact(ref)
+        event = Event(
+            kind=EventKind.ALIASED,
+            name=mv.name,
+            version=mv.version,
+            to=alias,
+            actor=_actor(actor),
+            reason=reason,
+        )
+        try:
+            self._call(lambda: self.backend.append_events(mv.name, mv.version, [event]))
+            self._call(lambda: self.backend.set_pointer(mv.name, alias, mv.version))
+        finally:
+            self.cache.evict(mv.name)
+        return self._exact(mv.ref)
+
+    def remove_alias(
+        self, name: str, alias: str, *, reason: str | None = None, actor: str | None = None
+    ) -> None:
+        """Remove ``alias`` from the model; ``VersionNotFoundError`` if it has no such alias."""
+        self._require(Capability.ALIASES, f"cannot remove alias {alias!r}")
+        check_model_name(name)
+        alias = self._check_alias(alias)
+        _check_note(reason, actor)
+        version = self._call(lambda: self.backend.read_pointers(name)).get(alias)
+        if version is None:
+            raise VersionNotFoundError(
+                f"model {name!r} has no alias {alias!r}", model=name, field="alias"
+            )
+        event = Event(
+            kind=EventKind.UNALIASED,
+            name=name,
+            version=version,
+            from_=alias,
+            actor=_actor(actor),
+            reason=reason,
+        )
+        try:
+            self._call(lambda: self.backend.append_events(name, version, [event]))
+            self._call(lambda: self.backend.delete_pointer(name, alias))
+        finally:
+            self.cache.evict(name)
+
+    def _check_alias(self, alias: object) -> str:
+        alias = check_stage(alias, "alias")  # the same shape as a stage name
+        if alias in WELL_KNOWN_STAGES or alias in self.policy.exclusive_stages:
+            raise InvalidInputError(
+                f"alias {alias!r} is a stage name; choose another name", field="alias"
+            )
+        self.backend.validate_pointer(alias)
+        return alias
+
+    def _require(self, capability: Capability, what: str) -> None:
+        if capability not in self.capabilities:
+            raise UnsupportedOperation(
+                f"{self.url} has no {capability}: {what}", capability=capability.value, url=self.url
+            )
+
+    # -- writes: the pointer protocol ----------------------------------------
+
     def _set_approval(
         self, ref: str, approval: Approval, kind: EventKind, reason: str | None, actor: str | None
     ) -> ModelVersion:
@@ -351,10 +425,13 @@ class Registry:
             actor=_actor(actor),
             reason=reason,
         )
-        change = VersionChange(approval=approval, event=event)
-        updated = self._call(lambda: self.backend.update_version(mv.name, mv.version, change))
-        self.cache.evict(mv.name)
-        return updated
+        name, version = mv.name, mv.version
+        try:
+            self._call(lambda: self.backend.append_events(name, version, [event]))
+            self._call(lambda: self.backend.write_approval(name, version, approval, reason))
+        finally:
+            self.cache.evict(name)
+        return self._exact(mv.ref)
 
     def _move(
         self,
@@ -365,44 +442,90 @@ class Registry:
         actor: str | None,
         rolled_back: str | None = None,
     ) -> ModelVersion:
-        """Write the stage change; for an exclusive stage, set the new holder before clearing
-        the old ones, so the stage is never empty (resolve picks the newest if it sees two)."""
-        exclusive = stage in self.policy.exclusive_stages
-        previous = self._holders(mv.name, stage) if exclusive else []
+        """Record the transition, then for an exclusive stage move its pointer (one atomic
+        write) and let the holder bring the stage fields in line; for another stage, set
+        the version's stage field."""
+        name, version = mv.name, mv.version
         event = Event(
             kind=EventKind.TRANSITIONED,
-            name=mv.name,
-            version=mv.version,
+            name=name,
+            version=version,
             from_=mv.stage,
             to=stage,
             actor=_actor(actor),
             reason=reason,
             rolled_back=rolled_back,
         )
-        change = VersionChange(stage=stage, event=event)
+        backend = self.backend
         try:
-            updated = self._call(lambda: self.backend.update_version(mv.name, mv.version, change))
-            for old in previous:
-                if old.version != mv.version:
-                    self._retire(old, stage, mv, actor)
+            self._call(lambda: backend.append_events(name, version, [event]))
+            if self._is_pointer_stage(stage):
+                self._call(lambda: backend.set_pointer(name, stage, version))
+            if self._is_pointer_stage(mv.stage):
+                self._release(name, version, mv.stage)
+            if self._is_pointer_stage(stage):
+                self._converge(name, stage, version, actor)
+            else:
+                self._call(lambda: backend.write_stage(name, version, stage, reason))
         finally:
-            self.cache.evict(mv.name)
-        return updated
+            self.cache.evict(name)
+        return self._exact(mv.ref)
 
-    def _retire(
-        self, old: ModelVersion, stage: str, successor: ModelVersion, actor: str | None
-    ) -> None:
-        event = Event(
+    def _release(self, name: str, version: str, stage: str) -> None:
+        """Let go of ``stage``'s pointer if it still names ``version`` (a promotion of
+        another version may have moved it meanwhile: then it is not ours to delete)."""
+        if self._call(lambda: self.backend.read_pointers(name)).get(stage) == version:
+            self._call(lambda: self.backend.delete_pointer(name, stage))
+
+    def _converge(self, name: str, stage: str, me: str, actor: str | None) -> None:
+        """After a pointer write, repair toward the pointer: every version the stage's
+        log shows entering and not leaving, other than the holder, is retired (archived,
+        with one exit event whose id every client derives the same way, so concurrent
+        repairs record it once). Each writer logs its entry before its pointer write, so
+        the last pointer writer reads every entry when it re-reads. If the pointer is gone
+        (a concurrent release), the newest entrant takes it: a winner every client
+        computes alike."""
+        backend = self.backend
+        holder = self._call(lambda: backend.read_pointers(name)).get(stage)
+        log = self._call(lambda: backend.read_stage_log(name, stage))
+        open_entries = _open_entries(log, stage)
+        repaired = holder is None and bool(open_entries)
+        if repaired:
+            newest = max(open_entries.values(), key=lambda e: (e.at, e.id))
+            holder = newest.version
+            self._call(lambda: backend.set_pointer(name, stage, newest.version))
+        if holder is None or (holder != me and not repaired):
+            return  # the writer that moved the pointer last sees itself here, after every
+            # other writer's entry was logged: that one repairs them all
+        self._project(name, holder, stage, None)
+        for entry in open_entries.values():
+            if entry.version != holder:
+                self._retire(entry, stage, holder, actor)
+
+    def _project(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        """Write the version's own stage field if it does not read ``stage`` already (a
+        read costs less than a write, and writes are what contend)."""
+        if self._call(lambda: self.backend.get_version(name, version)).stage != stage:
+            self._call(lambda: self.backend.write_stage(name, version, stage, reason))
+
+    def _retire(self, entry: Event, stage: str, holder: str | None, actor: str | None) -> None:
+        name, version = entry.name, entry.version
+        successor = f" by {name}/{holder}" if holder else ""
+        exit_event = Event(
+            id=derived_event_id("exit", name, version, entry.id),
             kind=EventKind.TRANSITIONED,
-            name=old.name,
-            version=old.version,
+            name=name,
+            version=version,
             from_=stage,
             to=Stage.ARCHIVED.value,
             actor=_actor(actor),
-            reason=f"replaced by {successor.ref}",
+            reason=f"replaced{successor}",
         )
-        change = VersionChange(stage=Stage.ARCHIVED.value, event=event)
-        self._call(lambda: self.backend.update_version(old.name, old.version, change))
+        self._call(lambda: self.backend.append_events(name, version, [exit_event]))
+        self._project(name, version, Stage.ARCHIVED.value, exit_event.reason)
+
+    def _is_pointer_stage(self, stage: str) -> bool:
+        return stage in self.policy.exclusive_stages
 
     def _check_stage_supported(self, stage: str) -> None:
         if stage not in WELL_KNOWN_STAGES and Capability.CUSTOM_STAGES not in self.capabilities:
@@ -463,7 +586,7 @@ class Registry:
         token: str | None = None
         while True:
             page = self._call(partial(self.backend.list_versions, name, token))
-            for mv in page.items:
+            for mv in map(self._reconciled, page.items):
                 if wanted is None or mv.stage == wanted:
                     yield mv
             token = page.next_token
@@ -491,31 +614,72 @@ class Registry:
         return self._lookup(parse_ref(ref))
 
     def _lookup(self, ref: ModelRef) -> ModelVersion:
+        backend = self.backend
         if ref.kind is RefKind.VERSION:
-            return self._call(lambda: self.backend.get_version(ref.name, ref.value))
+            return self._reconciled(self._call(lambda: backend.get_version(ref.name, ref.value)))
         if ref.kind is RefKind.LATEST:
-            return self._call(lambda: self.backend.latest_version(ref.name))
-        holder = self._holder(ref.name, ref.value)
+            return self._reconciled(self._call(lambda: backend.latest_version(ref.name)))
+        aliased = ref.kind is RefKind.LABEL and Capability.ALIASES in self.capabilities
+        if self._is_pointer_stage(ref.value) or aliased:
+            found = self._call(lambda: backend.pointed_version(ref.name, ref.value))
+            if found is not None:
+                return self._reconciled(found)
+        holder = None if self._is_pointer_stage(ref.value) else self._holder(ref.name, ref.value)
         if holder is not None:
             return holder
-        if ref.kind is RefKind.LABEL and Capability.ALIASES in self.capabilities:
-            return self._call(lambda: self.backend.get_alias(ref.name, ref.value))
         raise VersionNotFoundError(
             f"no version of {ref.name!r} is in {ref.value!r}", model=ref.name, field="stage"
         )
 
-    def _holders(self, name: str, stage: str) -> list[ModelVersion]:
-        return self._call(lambda: self.backend.stage_holders(name, stage))
-
     def _holder(self, name: str, stage: str) -> ModelVersion | None:
-        holders = self._holders(name, stage)
+        """The version in ``stage``: the pointer's for an exclusive stage, else the most
+        recently changed of the versions whose stage field reads it."""
+        if self._is_pointer_stage(stage):
+            found = self._call(lambda: self.backend.pointed_version(name, stage))
+            return None if found is None else self._reconciled(found)
+        members = self._call(lambda: self.backend.stage_members(name, stage))
+        holders = [mv for mv in map(self._reconciled, members) if mv.stage == stage]
         return max(holders, key=_recency) if holders else None
+
+    def _reconciled(self, mv: ModelVersion) -> ModelVersion:
+        """The record as the pointers say: a version holding an exclusive stage's pointer
+        is in that stage; one whose stage field names an exclusive stage it no longer
+        holds was replaced (archived); ``aliases`` lists the other pointers it holds."""
+        exclusive = self.policy.exclusive_stages
+        held = sorted((s for s in mv.aliases if s in exclusive), key=_stage_rank)
+        if held:
+            stage = held[0]
+        elif mv.stage in exclusive:
+            stage = Stage.ARCHIVED.value
+        else:
+            stage = mv.stage
+        aliases = tuple(a for a in mv.aliases if a not in exclusive)
+        if stage == mv.stage and aliases == mv.aliases:
+            return mv
+        return mv.model_copy(update={"stage": stage, "aliases": aliases})
 
     def _events(self, mv: ModelVersion) -> list[Event]:
         return self._call(lambda: self.backend.read_events(mv.name, mv.version))
 
     def _call(self, fn: Callable[[], T]) -> T:
         return self.retry.call(fn)
+
+
+def _stage_rank(stage: str) -> tuple[int, str]:
+    """Production outranks staging outranks custom stages, for a version holding two."""
+    order = {Stage.PRODUCTION.value: 0, Stage.STAGING.value: 1}
+    return order.get(stage, 2), stage
+
+
+def _open_entries(log: list[Event], stage: str) -> dict[str, Event]:
+    """Per version, its entry into ``stage`` that no exit followed."""
+    open_entries: dict[str, Event] = {}
+    for event in log:
+        if enters(event, stage):
+            open_entries[event.version] = event
+        elif leaves(event, stage):
+            open_entries.pop(event.version, None)
+    return open_entries
 
 
 def _recency(mv: ModelVersion) -> tuple[float, int, str]:
@@ -528,7 +692,7 @@ def _stage_tenure(events: list[Event], stage: str) -> list[str]:
     """Replay the stage's history into a stack of holders: a promotion pushes, a rollback pops."""
     stack: list[str] = []
     for event in events:
-        if event.kind is not EventKind.TRANSITIONED or event.to != stage:
+        if not enters(event, stage):
             continue
         if event.rolled_back is not None and stack and stack[-1] == event.rolled_back:
             stack.pop()

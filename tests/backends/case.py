@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pytest
 
 from modelport import ModelVersion, Registry
+from modelport.backends.base import Backend
+from tests.backends.counting import CallCounter, counting_methods
 
 GapKind = Literal["notimpl", "notyet", "never"]
 
@@ -37,11 +41,17 @@ def never(reason: str) -> Gap:
     return Gap("never", reason)
 
 
+Seeder = Callable[[Registry, str, int, Path], None]
+Counting = Callable[[Registry], AbstractContextManager[CallCounter]]
+
+
 @dataclass(frozen=True)
 class BackendCase:
     """How to open a fresh registry on one backend, and the backend-native helpers the
     suite needs to set up what the neutral API cannot (aliases, tampering). ``reopen``
-    opens a second client of the same registry (another machine)."""
+    opens a second client of the same registry (another machine). ``seed`` adds many
+    plain versions quickly (the backend's own API where registering is slow);
+    ``count_calls`` counts calls at the SDK boundary."""
 
     id: str
     open: Callable[[pytest.FixtureRequest], Registry]
@@ -50,6 +60,24 @@ class BackendCase:
     reopen: Callable[[Registry], Registry] = field(default=lambda reg: _reconnect(reg))
     gaps: Mapping[str, Gap] = field(default_factory=dict)
     marks: tuple[pytest.MarkDecorator, ...] = ()
+    seed: Seeder = field(
+        default=lambda reg, name, count, source: _register_many(reg, name, count, source)
+    )
+    count_calls: Counting = field(default=lambda reg: _count_primitives(reg))
+    shared_across_processes: bool = True  # False: the race tests use threads only
+
+
+def _register_many(reg: Registry, name: str, count: int, source: Path) -> None:
+    for _ in range(count):
+        reg.register(name, source)
+
+
+@contextmanager
+def _count_primitives(reg: Registry) -> Iterator[CallCounter]:
+    """For a backend with no SDK under it: count the contract's primitives."""
+    primitives = sorted(Backend.__abstractmethods__ | {"pointed_version"})
+    with counting_methods(reg.backend, primitives) as counter:
+        yield counter
 
 
 def _reconnect(reg: Registry) -> Registry:

@@ -7,11 +7,11 @@ import pytest
 import modelport as mp
 from modelport.backends.memory import MemoryBackend
 from tests.backends.case import BackendCase
-from tests.conformance.settings import FAST_RETRY
+from tests.conformance.settings import FAST_RETRY, PAGE_SIZE
 
 
 def _open(request: pytest.FixtureRequest) -> mp.Registry:
-    return mp.connect("memory://?page_size=3", retry=FAST_RETRY)
+    return mp.connect(f"memory://?page_size={PAGE_SIZE}", retry=FAST_RETRY)
 
 
 def _backend(reg: mp.Registry) -> MemoryBackend:
@@ -33,4 +33,13 @@ def _reopen(reg: mp.Registry) -> mp.Registry:
     return mp.Registry(reg.backend, retry=FAST_RETRY)  # memory state lives in the backend
 
 
-CASES = [BackendCase("memory", _open, _set_alias, _tamper, reopen=_reopen)]
+CASES = [
+    BackendCase(
+        "memory",
+        _open,
+        _set_alias,
+        _tamper,
+        reopen=_reopen,
+        shared_across_processes=False,  # its state lives in this process
+    )
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -12,8 +14,9 @@ import pytest
 import modelport as mp
 from modelport.backends.mlflow.backend import MlflowBackend
 from tests.backends.case import BackendCase
+from tests.backends.counting import CallCounter, counting_methods, public_methods
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
-from tests.conformance.settings import FAST_RETRY
+from tests.conformance.settings import FAST_RETRY, PAGE_SIZE
 
 
 def _backend(reg: mp.Registry) -> MlflowBackend:
@@ -25,7 +28,7 @@ def _open_sqlite(request: pytest.FixtureRequest) -> mp.Registry:
     template = request.getfixturevalue("mlflow_template_db")
     tmp_path = request.getfixturevalue("tmp_path")
     db = copy_db(template, tmp_path / f"mlflow-{uuid.uuid4().hex[:8]}.db")
-    return mp.connect(f"mlflow+sqlite:///{db}?page_size=3", retry=FAST_RETRY)
+    return mp.connect(f"mlflow+sqlite:///{db}?page_size={PAGE_SIZE}", retry=FAST_RETRY)
 
 
 _servers: dict[str, MlflowServer] = {}  # tracking URI -> the rig serving it
@@ -35,7 +38,22 @@ def _open_server(request: pytest.FixtureRequest) -> mp.Registry:
     server: MlflowServer = request.getfixturevalue("mlflow_server")
     _servers[server.url] = server
     address = urlsplit(server.url).netloc
-    return mp.connect(f"mlflow+http://{address}?page_size=3", retry=FAST_RETRY)
+    return mp.connect(f"mlflow+http://{address}?page_size={PAGE_SIZE}", retry=FAST_RETRY)
+
+
+def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
+    """Plain MLflow versions, made with MLflow's own client (registering is much slower)."""
+    client = _backend(reg).client
+    client.create_registered_model(name)
+    for _ in range(count):
+        client.create_model_version(name, "s3://modelport-seed/model")
+
+
+@contextmanager
+def _count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
+    client = _backend(reg).client
+    with counting_methods(client, public_methods(client)) as counter:
+        yield counter
 
 
 def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
@@ -55,7 +73,8 @@ def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
     return Path(url2pathname(urlsplit(artifact_uri).path))
 
 
+_NATIVE = {"seed": _seed, "count_calls": _count_calls}
 CASES = [
-    BackendCase("mlflow-sqlite", _open_sqlite, _set_alias, _tamper),
-    BackendCase("mlflow-server", _open_server, _set_alias, _tamper),
+    BackendCase("mlflow-sqlite", _open_sqlite, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]
+    BackendCase("mlflow-server", _open_server, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]
 ]

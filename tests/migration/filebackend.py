@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modelport.backends.memory import MemoryBackend
-from modelport.models import ModelVersion, VersionChange, VersionDraft
+from modelport.models import Approval, Event, ModelVersion, VersionDraft
 from modelport.urls import parse_url
 
 SCHEME = "pickle:"
@@ -29,11 +30,29 @@ class FileBackend(MemoryBackend):
             self._save()
             return mv
 
-    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
+        self._saved(lambda: super(FileBackend, self).set_pointer(name, pointer, version))
+
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        self._saved(lambda: super(FileBackend, self).delete_pointer(name, pointer))
+
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        self._saved(lambda: super(FileBackend, self).write_stage(name, version, stage, reason))
+
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        self._saved(
+            lambda: super(FileBackend, self).write_approval(name, version, approval, reason)
+        )
+
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        self._saved(lambda: super(FileBackend, self).append_events(name, version, events))
+
+    def _saved(self, write: Callable[[], None]) -> None:
         with self._lock:
-            mv = super().update_version(name, version, change)
+            write()
             self._save()
-            return mv
 
     def _save(self) -> None:
         partial = self.path.with_name(self.path.name + ".partial")

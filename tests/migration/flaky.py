@@ -7,13 +7,13 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from modelport import TransientBackendError
 from modelport.backends.base import Backend, Page
-from modelport.models import Event, ModelVersion, VersionChange, VersionDraft
+from modelport.models import Approval, Event, ModelVersion, VersionDraft
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -76,11 +76,20 @@ class FlakyBackend(Backend):
     def latest_version(self, name: str) -> ModelVersion:
         return self._through("latest_version", lambda: self.inner.latest_version(name))
 
-    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
-        return self._through("stage_holders", lambda: self.inner.stage_holders(name, stage))
+    def read_pointers(self, name: str) -> dict[str, str]:
+        return self._through("read_pointers", lambda: self.inner.read_pointers(name))
+
+    def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
+        return self._through("pointed_version", lambda: self.inner.pointed_version(name, pointer))
+
+    def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
+        return self._through("stage_members", lambda: self.inner.stage_members(name, stage))
 
     def read_events(self, name: str, version: str) -> list[Event]:
         return self._through("read_events", lambda: self.inner.read_events(name, version))
+
+    def read_stage_log(self, name: str, stage: str) -> list[Event]:
+        return self._through("read_stage_log", lambda: self.inner.read_stage_log(name, stage))
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
         self._through("fetch_artifact", lambda: self.inner.fetch_artifact(uri, dest))
@@ -96,15 +105,46 @@ class FlakyBackend(Backend):
 
         return self._through("create_version", create)
 
-    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
-        def update() -> ModelVersion:
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
+        self._change(
+            "set_pointer", name, version, lambda: self.inner.set_pointer(name, pointer, version)
+        )
+
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        self._change("delete_pointer", name, "", lambda: self.inner.delete_pointer(name, pointer))
+
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        self._change(
+            "write_stage",
+            name,
+            version,
+            lambda: self.inner.write_stage(name, version, stage, reason),
+        )
+
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        self._change(
+            "write_approval",
+            name,
+            version,
+            lambda: self.inner.write_approval(name, version, approval, reason),
+        )
+
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        self._change(
+            "append_events", name, version, lambda: self.inner.append_events(name, version, events)
+        )
+
+    def _change(self, operation: str, name: str, version: str, call: Callable[[], None]) -> None:
+        """A write to an existing version (or model): recorded, then made."""
+
+        def change() -> None:
             with self._lock:
                 self.writes.append(("changed", name, version))
-            return self._write(
-                "update_version", lambda: self.inner.update_version(name, version, change)
-            )
+            self._write(operation, call)
 
-        return self._through("update_version", update)
+        self._through(operation, change)
 
     def _write(self, operation: str, call: Callable[[], T]) -> T:
         if self.on_write is not None:
@@ -119,6 +159,9 @@ class FlakyBackend(Backend):
 
     def validate_stage(self, stage: str) -> None:
         self.inner.validate_stage(stage)
+
+    def validate_pointer(self, pointer: str) -> None:
+        self.inner.validate_pointer(pointer)
 
     def close(self) -> None:
         self.inner.close()

@@ -233,7 +233,8 @@ def test_legacy_stage_mode_uses_mlflow_stages(url: str, name: str, model_dir: Pa
             reg.transition(f"{name}/{version}", "production")
         assert client.get_model_version(name, v1).current_stage == "Archived"
         assert client.get_model_version(name, v2).current_stage == "Production"
-        assert client.get_registered_model(name).aliases == {}
+        pointers = client.get_registered_model(name).aliases  # the pointer is an alias still
+        assert {k: str(v) for k, v in pointers.items()} == {"production": v2}
         assert reg.resolve(f"{name}@production").version == v2
         assert reg.rollback(name).version == v1
         assert client.get_model_version(name, v1).current_stage == "Production"
@@ -281,9 +282,7 @@ def test_stage_names_mlflow_reserves_are_refused_before_any_write(
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("alias_stages=production,latest", "alias_stages"),
-        ("alias_stages=v2", "alias_stages"),
-        ("alias_stages=archived", "alias_stages"),
+        ("alias_stages=production", "url"),
         ("stage_mode=stages", "stage_mode"),
         ("page_size=0", "page_size"),
         ("colour=blue", "url"),

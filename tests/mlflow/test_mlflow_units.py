@@ -58,9 +58,9 @@ def test_http_urls_and_options() -> None:
 
 
 def test_the_bare_scheme_means_mlflows_own_default() -> None:
-    config = parse_config(parse_url("mlflow://?alias_stages=production,staging,canary"))
+    config = parse_config(parse_url("mlflow://?stage_mode=legacy"))
     assert (config.tracking_uri, config.registry_uri) == (None, None)
-    assert config.alias_stages == ("production", "staging", "canary")
+    assert config.stage_mode == "legacy"
 
 
 @pytest.mark.parametrize(
@@ -90,19 +90,26 @@ def _event(at: datetime, to: str = "staging") -> mp.Event:
     )  # fmt: skip
 
 
-def test_an_event_tag_is_the_same_on_a_retry_and_reads_back_whole() -> None:
+def test_an_event_tag_is_keyed_by_its_id_and_reads_back_whole() -> None:
     at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
-    key, value = T.encode_event(_event(at))
-    assert T.encode_event(_event(at)) == (key, value)  # a retried write lands on the same key
-    assert key.startswith("modelport.event.20260102T030405678901Z.")
-    (event,) = T.decode_events({key: value}, "m", "7")
-    assert event == _event(at).model_copy(update={"version": "7"})
-    assert T.last_event_at([key, "modelport.stage"]) == at
+    event = _event(at)
+    tags = T.event_tags(event)
+    assert T.event_tags(event) == tags  # a retried write lands on the same keys
+    assert set(tags) == {
+        f"modelport.event.{event.id}",
+        "modelport.log.development",
+        "modelport.log.staging",
+    }
+    (read,) = T.decode_events(tags, "m", "7")
+    assert read == event.model_copy(update={"version": "7"})
+    assert T.last_event_at({**tags, "modelport.stage": "staging"}) == at
 
 
 def test_events_read_back_oldest_first_whatever_the_tag_order() -> None:
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    tags = dict(T.encode_event(_event(start + timedelta(seconds=s), f"s{s}")) for s in (3, 1, 2))
+    tags: dict[str, str] = {}
+    for s in (3, 1, 2):
+        tags |= T.event_tags(_event(start + timedelta(seconds=s), f"s{s}"))
     assert [e.to for e in T.decode_events(tags, "m", "1")] == ["s1", "s2", "s3"]
 
 

@@ -22,19 +22,25 @@ class Clock:
 
 
 class Counted:
-    """Counts the backend's reads of stage holders and versions."""
+    """Counts the backend's reads of stage holders and versions (the outermost call only:
+    a backend's ``pointed_version`` may read the version itself)."""
 
     def __init__(self, reg: mp.Registry) -> None:
         self.calls = 0
-        for method in ("stage_holders", "get_version", "latest_version"):
+        self._depth = 0
+        for method in ("pointed_version", "stage_members", "get_version", "latest_version"):
             real = getattr(reg.backend, method)
             setattr(reg.backend, method, self._counting(real))
 
     def _counting(self, real: object) -> object:
         def counted(*args: object) -> object:
-            self.calls += 1
-            assert callable(real)
-            return real(*args)
+            self.calls += self._depth == 0
+            self._depth += 1
+            try:
+                assert callable(real)
+                return real(*args)
+            finally:
+                self._depth -= 1
 
         return counted
 

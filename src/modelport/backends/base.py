@@ -16,8 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
-from modelport.errors import UnsupportedOperation
-from modelport.models import Event, ModelVersion, VersionChange, VersionDraft
+from modelport.models import Approval, Event, ModelVersion, VersionDraft
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -46,7 +45,28 @@ class Page(Generic[T]):
 
 
 class Backend(ABC):
-    """A registry adapter. Subclasses set ``capabilities`` and implement the primitives."""
+    """A registry adapter. Subclasses set ``capabilities`` and implement the primitives.
+
+    The write model (SPEC 4b), which every backend follows:
+
+    - **Pointers.** An exclusive stage (``production``) or an alias is one named pointer
+      per model, moved by one atomic write (:meth:`set_pointer`): MLflow registered-model
+      aliases, SageMaker group tags, Vertex version aliases, ``memory://`` under its lock.
+      The facade decides which stages are pointers; a backend stores any name it is given.
+    - **Projections.** A version's native stage field (:meth:`write_stage`) is what the
+      backend's own console shows. Records report it as ``stage``, and report in
+      ``aliases`` every pointer the version holds (stage pointers included): the facade
+      reconciles the two, and where they disagree the pointer wins.
+    - **Events** are appended under their own key, ``event.id`` (:meth:`append_events`),
+      never merged into a shared value; appending an id that exists changes nothing
+      visible beyond that one event. Transitions are also found by stage
+      (:meth:`read_stage_log`), so rollback reads one stage's history, not every version's.
+    - **Per-field writes.** :meth:`write_stage` touches the stage, :meth:`write_approval`
+      the approval; neither re-sends a value it read earlier.
+    - **Constant-cost reads.** ``get_version``, ``latest_version``, ``pointed_version`` and
+      one page of ``list_versions`` cost a number of calls that does not grow with the
+      number of versions.
+    """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     url: RegistryURL
@@ -75,12 +95,30 @@ class Backend(ABC):
         """The most recently created version."""
 
     @abstractmethod
-    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
-        """The versions whose stage is ``stage`` (usually zero or one for exclusive stages)."""
+    def read_pointers(self, name: str) -> dict[str, str]:
+        """Every pointer of the model: pointer name -> version. One call."""
+
+    def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
+        """The version ``pointer`` names, or None. Backends that can do it in one call
+        (MLflow's alias lookup) override this."""
+        version = self.read_pointers(name).get(pointer)
+        return None if version is None else self.get_version(name, version)
+
+    @abstractmethod
+    def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
+        """The versions whose native stage field reads ``stage`` (a stage that is not a
+        pointer: ``archived``, custom stages). May scan the model."""
 
     @abstractmethod
     def read_events(self, name: str, version: str) -> list[Event]:
         """The version's audit trail, oldest first."""
+
+    @abstractmethod
+    def read_stage_log(self, name: str, stage: str) -> list[Event]:
+        """Every ``transitioned`` event of the model into or out of ``stage``, oldest
+        first; costs O(that stage's history), not O(versions). Entries carry ``id``,
+        ``version``, ``from``, ``to``, ``at`` and ``rolled_back``; actor and reason may
+        be left out."""
 
     @abstractmethod
     def fetch_artifact(self, uri: str, dest: Path) -> None:
@@ -90,28 +128,34 @@ class Backend(ABC):
 
     @abstractmethod
     def create_version(self, draft: VersionDraft) -> ModelVersion:
-        """Create the model if needed, store the artifact and the version's record.
-
-        Stage is ``development``. A retry with the same ``draft.idempotency_key``
-        must return the version the first attempt created rather than a second one.
-        """
+        """Create the model if needed, store the artifact, the version's record and
+        ``draft.history`` as its first events. Stage is ``development``. A retry with the
+        same ``draft.idempotency_key`` returns the version the first attempt created."""
 
     @abstractmethod
-    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
-        """Apply a stage and/or approval change and append its event, in as few writes as
-        the backend allows; fields SDKs reset on update must be preserved. The facade
-        retries a write whose answer was lost with the same event: an event equal to the
-        last one recorded is not appended again."""
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
+        """Point ``pointer`` at ``version``: one atomic write (last writer wins)."""
 
-    # -- optional, gated by capabilities ---------------------------------------
+    @abstractmethod
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        """Remove ``pointer``; no error if it is absent."""
 
-    def get_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version an alias points at (``Capability.ALIASES``)."""
-        raise UnsupportedOperation(
-            f"{self.url}: this backend has no aliases, so '{name}@{alias}' cannot resolve",
-            capability=Capability.ALIASES.value,
-            url=str(self.url),
-        )
+    @abstractmethod
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        """Set the version's native stage field, and nothing else."""
+
+    @abstractmethod
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        """Set the version's approval, and nothing else."""
+
+    @abstractmethod
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        """Store each event under its own key (``event.id``), indexed by stage for
+        :meth:`read_stage_log`. Idempotent: a retry writes the same keys."""
+
+    # -- optional hooks ------------------------------------------------------
 
     def stage_artifact(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
         """Store the draft's local artifact ahead of ``create_version``, which then finds
@@ -123,6 +167,9 @@ class Backend(ABC):
 
     def validate_stage(self, stage: str) -> None:  # noqa: B027 (optional hook)
         """Check that the backend can hold ``stage``; raise ``InvalidInputError``."""
+
+    def validate_pointer(self, pointer: str) -> None:  # noqa: B027 (optional hook)
+        """Check that the backend can hold a pointer (alias) named ``pointer``."""
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections and servers."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -25,7 +26,14 @@ from modelport.errors import (
     ModelNotFoundError,
     VersionNotFoundError,
 )
-from modelport.models import Event, ModelVersion, VersionChange, VersionDraft, utc_now
+from modelport.models import (
+    Approval,
+    Event,
+    EventKind,
+    ModelVersion,
+    VersionDraft,
+    utc_now,
+)
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -33,14 +41,15 @@ T = TypeVar("T")
 
 @dataclass
 class _Stored:
-    record: ModelVersion
-    events: list[Event] = field(default_factory=list)
+    record: ModelVersion  # stage is the projection; aliases are filled in on read
+    events: dict[str, Event] = field(default_factory=dict)  # by id, in append order
 
 
 @dataclass
 class _Model:
     versions: dict[str, _Stored] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
+    pointers: dict[str, str] = field(default_factory=dict)
+    transitions: dict[str, Event] = field(default_factory=dict)  # by id: the stage log
 
 
 class MemoryBackend(Backend):
@@ -80,12 +89,13 @@ class MemoryBackend(Backend):
             return self._page(sorted(self._models), page_token)
 
     def get_version(self, name: str, version: str) -> ModelVersion:
-        return self._stored(name, version).record
+        with self._lock:
+            return self._shown(name, self._stored(name, version))
 
     def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
         with self._lock:
             model = self._model(name)
-            records = [s.record for s in model.versions.values()]
+            records = [self._shown(name, s) for s in model.versions.values()]
         return self._page(records, page_token)
 
     def latest_version(self, name: str) -> ModelVersion:
@@ -93,26 +103,27 @@ class MemoryBackend(Backend):
             model = self._model(name)
             if not model.versions:
                 raise VersionNotFoundError(f"model {name!r} has no versions", model=name)
-            return list(model.versions.values())[-1].record
+            return self._shown(name, list(model.versions.values())[-1])
 
-    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
+    def read_pointers(self, name: str) -> dict[str, str]:
         with self._lock:
+            return dict(self._model(name).pointers)
+
+    def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
+        with self._lock:
+            model = self._model(name)
             return [
-                s.record for s in self._model(name).versions.values() if s.record.stage == stage
+                self._shown(name, s) for s in model.versions.values() if s.record.stage == stage
             ]
 
     def read_events(self, name: str, version: str) -> list[Event]:
         with self._lock:
-            return list(self._stored(name, version).events)
+            return sorted(self._stored(name, version).events.values(), key=lambda e: e.at)
 
-    def get_alias(self, name: str, alias: str) -> ModelVersion:
+    def read_stage_log(self, name: str, stage: str) -> list[Event]:
         with self._lock:
-            version = self._model(name).aliases.get(alias)
-            if version is None:
-                raise VersionNotFoundError(
-                    f"model {name!r} has no alias {alias!r}", model=name, field="alias"
-                )
-            return self._stored(name, version).record
+            log = self._model(name).transitions.values()
+            return sorted((e for e in log if stage in (e.from_, e.to)), key=lambda e: e.at)
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
         with self._lock:
@@ -154,35 +165,56 @@ class MemoryBackend(Backend):
                 registry=str(self.url),
                 native=f"{self.instance}/{draft.name}/{version}",
             )
-            events = [
-                e.model_copy(update={"name": draft.name, "version": version}) for e in draft.history
-            ]
-            model.versions[version] = _Stored(record, events)
+            model.versions[version] = _Stored(record)
+            self.append_events(draft.name, version, draft.history)
             self._by_key[draft.idempotency_key] = (draft.name, version)
-            return record
+            return self._shown(draft.name, model.versions[version])
 
-    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
         with self._lock:
+            self._stored(name, version)
+            self._model(name).pointers[pointer] = version
+
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        with self._lock:
+            self._model(name).pointers.pop(pointer, None)
+
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        self._update(name, version, stage=stage)
+
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        self._update(name, version, approval=approval)
+
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        with self._lock:
+            model = self._model(name)
             stored = self._stored(name, version)
-            update: dict[str, object] = {"updated_at": utc_now()}
-            if change.stage is not None:
-                update["stage"] = change.stage
-            if change.approval is not None:
-                update["approval"] = change.approval
-            stored.record = stored.record.model_copy(update=update)
-            if change.event is not None and change.event not in stored.events[-1:]:
-                stored.events.append(change.event)  # a retried write must not record it twice
-            return stored.record
+            for event in events:
+                placed = event.model_copy(update={"name": name, "version": version})
+                stored.events[event.id] = placed
+                if placed.kind is EventKind.TRANSITIONED:
+                    model.transitions[event.id] = placed
 
     def set_alias(self, name: str, version: str, alias: str) -> None:
         """Point an alias at a version, as a user of the backend's own API would."""
+        self.set_pointer(name, alias, version)
+
+    def _update(self, name: str, version: str, **fields: object) -> None:
         with self._lock:
-            self._stored(name, version)
-            model = self._model(name)
-            model.aliases[alias] = version
-            for stored in model.versions.values():
-                aliases = tuple(a for a, v in model.aliases.items() if v == stored.record.version)
-                stored.record = stored.record.model_copy(update={"aliases": aliases})
+            stored = self._stored(name, version)
+            stored.record = stored.record.model_copy(update={**fields, "updated_at": utc_now()})
+
+    def _shown(self, name: str, stored: _Stored) -> ModelVersion:
+        """The stored record with the pointers that name it (called under the lock)."""
+        version = stored.record.version
+        held = tuple(sorted(p for p, v in self._models[name].pointers.items() if v == version))
+        return (
+            stored.record
+            if held == stored.record.aliases
+            else (stored.record.model_copy(update={"aliases": held}))
+        )
 
     # -- helpers -------------------------------------------------------------
 

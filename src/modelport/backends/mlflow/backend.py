@@ -1,10 +1,18 @@
 """``mlflow+...://``: the MLflow Model Registry through ``MlflowClient``.
 
-Stages are the aliases ``production``/``staging`` (so plain MLflow loads
-``models:/NAME@production``), or MLflow's deprecated stages with ``stage_mode=legacy``;
-every stage is also kept in a tag. Approval, history, digest, metrics, params and
-lineage live in ``modelport.*`` version tags (see :mod:`.tags`). A local artifact
-becomes an MLflow 3 logged model under a run of its own, with the metrics and params.
+Pointers (exclusive stages such as ``production``, and aliases) are registered-model
+aliases, moved by one atomic ``set_registered_model_alias``: plain MLflow code loads
+``models:/NAME@production``. A version's own stage field is the ``modelport.stage`` tag,
+or MLflow's deprecated stage with ``stage_mode=legacy``. Approval, events, digest, metrics,
+params and lineage live in ``modelport.*`` version tags (see :mod:`.tags`). A local
+artifact becomes an MLflow 3 logged model under a run of its own, with the metrics and
+params.
+
+Calls per primitive: ``get_version``, ``pointed_version``, ``read_pointers`` 1;
+``latest_version`` and one page of ``list_versions`` 2; ``read_stage_log`` 1 per 1000
+versions that ever touched the stage; ``set_pointer``, ``write_stage``,
+``write_approval`` 1; ``append_events`` 1 per tag (an event and its stage marks).
+A version plain MLflow code registered costs one more read (its run) per version.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +47,6 @@ from modelport.backends.mlflow.translate import (
     aliases_by_version,
     raw_version,
     run_facts,
-    stage_aliases,
 )
 from modelport.errors import (
     ConflictError,
@@ -48,13 +55,14 @@ from modelport.errors import (
     VersionNotFoundError,
 )
 from modelport.models import (
+    Approval,
     Event,
     EventKind,
     Lineage,
     ModelVersion,
     Stage,
-    VersionChange,
     VersionDraft,
+    derived_event_id,
     utc_now,
 )
 from modelport.urls import RegistryURL
@@ -64,8 +72,6 @@ MAX_METRICS_PER_BATCH = 1000
 SCAN_PAGE = 1000
 _MLFLOW_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# Stages a version without modelport's tags can be in too, so a tag search would miss some.
-UNTAGGED_STAGES = frozenset({Stage.DEVELOPMENT.value, Stage.ARCHIVED.value})
 
 
 class MlflowBackend(Backend):
@@ -147,13 +153,25 @@ class MlflowBackend(Backend):
         entity = page[0]
         return self._neutral(raw_version(entity, aliases.get(str(entity.version), ())))
 
-    def stage_holders(self, name: str, stage: str) -> list[ModelVersion]:
-        """One call for an alias stage (what ``resolve`` of ``name@production`` costs);
-        a search by tag for a custom stage; a scan of the model for the others."""
-        if stage in stage_aliases(self.config):
-            holder = self._by_alias(name, stage)
-            return [holder] if holder is not None and holder.stage == stage else []
-        by_tag = self.config.stage_mode == "alias" and stage not in UNTAGGED_STAGES
+    def read_pointers(self, name: str) -> dict[str, str]:
+        with self._sdk(model=name):
+            model = self.client.get_registered_model(name)
+        return {str(alias): str(version) for alias, version in (model.aliases or {}).items()}
+
+    def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
+        try:
+            with self._sdk(model=name):
+                entity = self.client.get_model_version_by_alias(name, pointer)
+        except InvalidInputError as exc:
+            if is_missing_alias(exc.__cause__ or exc):
+                return None
+            raise
+        return self._neutral(raw_version(entity))
+
+    def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
+        """A search by the stage tag; a scan for development, which untagged versions
+        (registered by plain MLflow code) are in, and in legacy mode."""
+        by_tag = self.config.stage_mode == "alias" and stage != Stage.DEVELOPMENT.value
         found = self._scan(name, f"tags.`{T.STAGE}` = '{stage}'" if by_tag else None)
         return [mv for mv in found if mv.stage == stage]
 
@@ -164,13 +182,17 @@ class MlflowBackend(Backend):
             events.insert(0, _registered_in_mlflow(raw))
         return events
 
-    def get_alias(self, name: str, alias: str) -> ModelVersion:
-        holder = self._by_alias(name, alias)
-        if holder is None:
-            raise VersionNotFoundError(
-                f"{self.url}: model {name!r} has no alias {alias!r}", model=name, field="alias"
+    def read_stage_log(self, name: str, stage: str) -> list[Event]:
+        query = f"{_name_filter(name)} and tags.`{T.stage_log_key(stage)}` = '1'"
+        events: list[Event] = []
+        for entity in self._search(name, query):
+            raw = raw_version(entity, ())
+            events.extend(
+                e
+                for e in T.decode_events(raw.tags, raw.name, raw.version)
+                if e.kind is EventKind.TRANSITIONED and stage in (e.from_, e.to)
             )
-        return holder
+        return sorted(events, key=lambda e: (e.at, e.id))
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
         with self._sdk(field="uri"):
@@ -198,23 +220,44 @@ class MlflowBackend(Backend):
             )
         return self._neutral(raw_version(entity, ()))
 
-    def update_version(self, name: str, version: str, change: VersionChange) -> ModelVersion:
-        """Stage first (the alias is what MLflow users see), then the tags; every write is
-        idempotent, so a retry after a partial failure finishes the job."""
-        raw = self._raw(name, version)
-        writes: dict[str, str] = {}
-        if change.stage is not None:
-            self._write_stage(raw, change.stage)
-            writes[T.STAGE] = change.stage
-        if change.approval is not None:
-            writes[T.APPROVAL] = change.approval.value
-        if change.event is not None:
-            key, value = T.encode_event(change.event)
-            writes[key] = value
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
+        with self._sdk(model=name, version=version, field="alias"):
+            self.client.set_registered_model_alias(name, pointer, version)
+
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        try:
+            with self._sdk(model=name, field="alias"):
+                self.client.delete_registered_model_alias(name, pointer)
+        except (InvalidInputError, VersionNotFoundError) as exc:
+            if not is_missing_alias(exc.__cause__ or exc):
+                raise
+
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
         with self._sdk(model=name, version=version):
-            for key, value in writes.items():
-                self.client.set_model_version_tag(name, version, key, value)
-        return self.get_version(name, version)
+            if self.config.stage_mode == "legacy":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)  # the mode is a choice
+                    self.client.transition_model_version_stage(
+                        name, version, STAGE_TO_LEGACY[stage], archive_existing_versions=False
+                    )
+            else:
+                self.client.set_model_version_tag(name, version, T.STAGE, stage)
+
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        with self._sdk(model=name, version=version):
+            self.client.set_model_version_tag(name, version, T.APPROVAL, approval.value)
+
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        """One read, then only the tags the version lacks: a retried append and the
+        stage marks a version already carries cost no write (writes are what contend)."""
+        held = self._raw(name, version).tags
+        with self._sdk(model=name, version=version):
+            for event in events:
+                for key, value in T.event_tags(event).items():
+                    if key not in held:
+                        self.client.set_model_version_tag(name, version, key, value)
 
     # -- validation ------------------------------------------------------------
 
@@ -232,6 +275,14 @@ class MlflowBackend(Backend):
                         field=field,
                         model=draft.name,
                     )
+
+    def validate_pointer(self, pointer: str) -> None:
+        if RESERVED_ALIAS.fullmatch(pointer):
+            raise InvalidInputError(
+                f"{self.url}: alias {pointer!r} is reserved by MLflow, where 'latest' and "
+                "'v<digits>' name versions; choose another name",
+                field="alias",
+            )
 
     def validate_stage(self, stage: str) -> None:
         if self.config.stage_mode == "legacy" and stage not in STAGE_TO_LEGACY:
@@ -271,27 +322,21 @@ class MlflowBackend(Backend):
         with self._sdk(model=name):
             return aliases_by_version(self.client.get_registered_model(name))
 
-    def _by_alias(self, name: str, alias: str) -> ModelVersion | None:
-        try:
-            with self._sdk(model=name):
-                entity = self.client.get_model_version_by_alias(name, alias)
-        except InvalidInputError as exc:
-            if is_missing_alias(exc.__cause__ or exc):
-                return None
-            raise
-        return self._neutral(raw_version(entity))
-
     def _scan(self, name: str, extra_filter: str | None) -> Iterator[ModelVersion]:
         aliases = self._aliases(name)
         query = _name_filter(name) + (f" and {extra_filter}" if extra_filter else "")
+        for entity in self._search(name, query):
+            yield self._neutral(raw_version(entity, aliases.get(str(entity.version), ())))
+
+    def _search(self, name: str, query: str) -> Iterator[Any]:
+        """Every model version matching ``query``, in pages of the largest size."""
         token: str | None = None
         while True:
             with self._sdk(model=name):
                 page = self.client.search_model_versions(
                     query, max_results=SCAN_PAGE, page_token=token
                 )
-            for entity in page:
-                yield self._neutral(raw_version(entity, aliases.get(str(entity.version), ())))
+            yield from page
             token = page.token or None
             if token is None:
                 return
@@ -426,23 +471,6 @@ class MlflowBackend(Backend):
         folder = experiment if _SAFE_FOLDER.fullmatch(experiment) else _digest(experiment)
         return posixpath.join(root.rstrip("/"), folder)
 
-    def _write_stage(self, raw: RawVersion, stage: str) -> None:
-        name, version = raw.name, raw.version
-        with self._sdk(model=name, version=version):
-            if self.config.stage_mode == "legacy":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", FutureWarning)  # the mode is a choice
-                    self.client.transition_model_version_stage(
-                        name, version, STAGE_TO_LEGACY[stage], archive_existing_versions=False
-                    )
-                return
-            if stage in self.config.alias_stages:
-                self.client.set_registered_model_alias(name, stage, version)
-            for alias in raw.aliases:
-                # Only aliases this version still holds: the facade sets the new holder first.
-                if alias in self.config.alias_stages and alias != stage:
-                    self.client.delete_registered_model_alias(name, alias)
-
     def _sdk(
         self, *, model: str | None = None, version: str | None = None, field: str | None = None
     ) -> AbstractContextManager[None]:
@@ -476,6 +504,7 @@ def _registered_in_mlflow(raw: RawVersion) -> Event:
     """The registration of a version plain MLflow code created, for its history."""
     millis = raw.created_ms or raw.updated_ms
     return Event(
+        id=derived_event_id("registered-in-mlflow", raw.name, raw.version),
         kind=EventKind.REGISTERED,
         name=raw.name,
         version=raw.version,

@@ -9,8 +9,9 @@ URL                                    MLflow tracking URI
 ``mlflow://``                          MLflow's own default (``MLFLOW_TRACKING_URI``, ...)
 =====================================  ==============================================
 
-Options (query): ``stage_mode=alias|legacy``, ``alias_stages=production,staging``,
-``registry_uri=URI``, ``experiment=NAME``, ``artifact_root=URI``, ``page_size=N``.
+Options (query): ``stage_mode=alias|legacy`` (where the native stage field lives: the
+``modelport.stage`` tag, or MLflow's deprecated stages), ``registry_uri=URI``,
+``experiment=NAME``, ``artifact_root=URI``, ``page_size=N``.
 """
 
 from __future__ import annotations
@@ -21,18 +22,12 @@ from pathlib import Path
 from typing import Literal, NoReturn
 
 from modelport.errors import InvalidURLError
-from modelport.models import Stage
 from modelport.urls import RegistryURL
-from modelport.validation import STAGE
 
 StageMode = Literal["alias", "legacy"]
 
-OPTIONS = frozenset(
-    {"stage_mode", "alias_stages", "registry_uri", "experiment", "artifact_root", "page_size"}
-)
-DEFAULT_ALIAS_STAGES = (Stage.PRODUCTION.value, Stage.STAGING.value)
+OPTIONS = frozenset({"stage_mode", "registry_uri", "experiment", "artifact_root", "page_size"})
 RESERVED_ALIAS = re.compile(r"(?i)latest|v\d+")  # MLflow reserves these alias names
-NON_EXCLUSIVE = frozenset({Stage.DEVELOPMENT.value, Stage.ARCHIVED.value})
 MAX_PAGE_SIZE = 1000
 # Sibling of the database file: where experiments modelport creates keep their artifacts.
 ARTIFACTS_DIR = "mlartifacts"
@@ -45,7 +40,6 @@ class MlflowConfig:
     tracking_uri: str | None
     registry_uri: str | None
     stage_mode: StageMode = "alias"
-    alias_stages: tuple[str, ...] = DEFAULT_ALIAS_STAGES  # earlier wins if a version has two
     experiment: str | None = None  # None: one experiment per model, named after it
     artifact_root: str | None = None  # None: MLflow's default for new experiments
     page_size: int = 100
@@ -72,7 +66,6 @@ def parse_config(url: RegistryURL) -> MlflowConfig:
         tracking_uri=tracking_uri,
         registry_uri=_registry_uri(url) or tracking_uri,
         stage_mode=_stage_mode(url),
-        alias_stages=_alias_stages(url),
         experiment=_experiment(url),
         artifact_root=url.query.get("artifact_root") or default_root,
         page_size=_page_size(url),
@@ -136,29 +129,6 @@ def _stage_mode(url: RegistryURL) -> StageMode:
     if mode == "legacy":
         return "legacy"
     _fail(url, f"stage_mode must be 'alias' or 'legacy', got {mode!r}", "stage_mode")
-
-
-def _alias_stages(url: RegistryURL) -> tuple[str, ...]:
-    raw = url.query.get("alias_stages")
-    if raw is None:
-        return DEFAULT_ALIAS_STAGES
-    stages = tuple(s.strip() for s in raw.split(",") if s.strip())
-    for stage in stages:
-        problem = alias_stage_problem(stage)
-        if problem:
-            _fail(url, f"alias_stages: {problem}", "alias_stages")
-    return stages
-
-
-def alias_stage_problem(stage: str) -> str | None:
-    """Why ``stage`` cannot be kept as an MLflow alias, or None."""
-    if not STAGE.fullmatch(stage):
-        return f"{stage!r} is not a valid stage name ([a-z][a-z0-9-]{{0,30}})"
-    if RESERVED_ALIAS.fullmatch(stage):
-        return f"{stage!r} is reserved by MLflow ('latest' and 'v<digits>' name versions)"
-    if stage in NON_EXCLUSIVE:
-        return f"{stage!r} holds many versions at once; an alias points at one"
-    return None
 
 
 def _experiment(url: RegistryURL) -> str | None:

@@ -32,6 +32,13 @@ THROTTLED_OR_DOWN = frozenset(
 )
 _HTTP_FAILURE = "API request to"  # how MLflow's HTTP client words a failed request
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+# MLflow's SQL store upserts a tag by reading, then inserting: two clients writing the same
+# key at once make one insert fail on the unique key. Writing it again updates it.
+_LOST_UPSERT = (
+    "UNIQUE constraint failed",  # SQLite
+    "duplicate key value violates unique constraint",  # PostgreSQL
+    "Duplicate entry",  # MySQL
+)
 
 
 @contextmanager
@@ -60,6 +67,8 @@ def translate(
     context = {"model": model, "version": version, "url": url, "field": field}
     if isinstance(exc, FileNotFoundError):
         return VersionNotFoundError(message, **context)
+    if any(lost in str(exc) for lost in _LOST_UPSERT):
+        return TransientBackendError(message, **context)
     if code in NOT_FOUND:
         if "Registered Model" in message or (version is None and field is None):
             return ModelNotFoundError(message, **context)

@@ -7,8 +7,10 @@ Every key starts with ``modelport.`` (user tags may not):
 - ``modelport.record.000``, ``.001``, ...: the JSON of metrics, params and lineage, cut
   into pieces of at most :data:`CHUNK` characters (older MLflow servers and some SQL
   columns hold 5000) and joined again in key order.
-- ``modelport.event.<UTC time>.<hash>``: one audit event each. The key sorts by time, and
-  the hash of the content makes a retried write land on the same key, not a second event.
+- ``modelport.event.<id>``: one audit event each, under the event's own id: appending
+  never rewrites another event, and a retried write lands on the same key.
+- ``modelport.log.<stage>``: ``1`` on every version that ever entered or left ``stage``,
+  so the stage's history is one tag search (rollback), not a read of every version.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from modelport.models import Event, Lineage, VersionDraft
+from modelport.models import Event, EventKind, Lineage, VersionDraft
 
 PREFIX = "modelport."
 STAGE = "modelport.stage"
@@ -29,8 +31,8 @@ DIGEST = "modelport.digest"
 IDEMPOTENCY = "modelport.idempotency"
 RECORD = "modelport.record."
 EVENT = "modelport.event."
+STAGE_LOG = "modelport.log."
 CHUNK = 5000
-_TIME = "%Y%m%dT%H%M%S%fZ"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def draft_tags(draft: VersionDraft, lineage: Lineage) -> dict[str, str]:
     if draft.digest is not None:
         tags[DIGEST] = draft.digest
     tags.update(encode_record(Record(draft.metrics, draft.params, lineage)))
-    tags.update(encode_event(event) for event in draft.history)
+    for event in draft.history:
+        tags.update(event_tags(event))
     return tags
 
 
@@ -83,33 +86,37 @@ def decode_record(tags: Mapping[str, str]) -> Record | None:
     )
 
 
-def encode_event(event: Event) -> tuple[str, str]:
-    """The tag of one event; name and version are implied by the version holding it."""
+def event_tags(event: Event) -> dict[str, str]:
+    """The tags one event adds: itself, and the stage-log marks of a transition."""
     data = event.model_dump(mode="json", by_alias=True, exclude={"name", "version"})
-    value = _dumps(data)
-    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
-    return f"{EVENT}{_utc(event.at).strftime(_TIME)}.{digest}", value
+    tags = {f"{EVENT}{event.id}": _dumps(data)}
+    if event.kind is EventKind.TRANSITIONED:
+        for stage in (event.from_, event.to):
+            if stage:
+                tags[stage_log_key(stage)] = "1"
+    return tags
+
+
+def stage_log_key(stage: str) -> str:
+    return f"{STAGE_LOG}{stage}"
 
 
 def decode_events(tags: Mapping[str, str], name: str, version: str) -> list[Event]:
-    """The version's events, oldest first."""
-    keys = sorted(k for k in tags if k.startswith(EVENT))
-    events = [_event(json.loads(tags[k]), name, version) for k in keys]
-    return sorted(events, key=lambda e: e.at)
+    """The version's events, oldest first (ties in time broken by id, as every reader does)."""
+    events = [_event(json.loads(v), name, version) for k, v in tags.items() if k.startswith(EVENT)]
+    return sorted(events, key=lambda e: (e.at, e.id))
 
 
-def last_event_at(tags: Iterable[str]) -> datetime | None:
-    """When the newest event was written, read from the keys alone (no JSON parsing)."""
-    newest = max((k for k in tags if k.startswith(EVENT)), default=None)
-    if newest is None:
-        return None
-    s = newest[len(EVENT) :]  # YYYYmmddTHHMMSSffffffZ, parsed by hand: strptime is slow
+def last_event_at(tags: Mapping[str, str]) -> datetime | None:
+    """When the newest event happened."""
+    times = [_event_time(v) for k, v in tags.items() if k.startswith(EVENT)]
+    return max((t for t in times if t is not None), default=None)
+
+
+def _event_time(value: str) -> datetime | None:
     try:
-        return datetime(
-            int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]),
-            int(s[13:15]), int(s[15:21]), tzinfo=timezone.utc,
-        )  # fmt: skip
-    except ValueError:
+        return _utc(datetime.fromisoformat(str(json.loads(value)["at"]).replace("Z", "+00:00")))
+    except (ValueError, KeyError, TypeError):
         return None
 
 

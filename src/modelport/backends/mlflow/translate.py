@@ -135,7 +135,7 @@ def to_model_version(
         tags=T.user_tags(raw.tags),
         description=raw.description,
         lineage=lineage,
-        aliases=tuple(a for a in raw.aliases if a not in stage_aliases(config)),
+        aliases=raw.aliases,
         created_at=_time(raw.created_ms),
         updated_at=_updated(raw),
         registry=registry,
@@ -172,23 +172,16 @@ class Translator:
         return record
 
 
-def stage_aliases(config: MlflowConfig) -> tuple[str, ...]:
-    return config.alias_stages if config.stage_mode == "alias" else ()
-
-
 def stage_of(raw: RawVersion, config: MlflowConfig) -> str:
-    """Legacy mode: MLflow's stage. Alias mode: a stage alias the version holds, else the
-    stage tag; a tag naming an alias stage whose alias has moved on means the version was
-    replaced (in MLflow's UI, say), so it reads as archived, as modelport would leave it."""
+    """The native stage field: MLflow's deprecated stage in legacy mode, else the
+    ``modelport.stage`` tag. Exclusive stages are aliases (pointers), which the facade
+    reads from ``aliases`` and which win over this field."""
     if config.stage_mode == "legacy":
         return LEGACY_TO_STAGE.get(raw.legacy_stage, Stage.DEVELOPMENT.value)
-    held = [stage for stage in config.alias_stages if stage in raw.aliases]
-    if held:
-        return held[0]
     tagged = raw.tags.get(T.STAGE)
     if tagged is None or not STAGE.fullmatch(tagged):
         return Stage.DEVELOPMENT.value
-    return Stage.ARCHIVED.value if tagged in config.alias_stages else tagged
+    return tagged
 
 
 def _dataset(item: Any) -> DatasetRef:

@@ -435,6 +435,23 @@ def cmd_rollback(args: argparse.Namespace, out: Output) -> int:
     return ExitCode.OK
 
 
+def cmd_set_alias(args: argparse.Namespace, out: Output) -> int:
+    with open_registry(args.registry) as reg:
+        mv = reg.set_alias(args.ref, args.alias, reason=args.reason, actor=args.actor)
+    out.emit(mv, version_lines(mv))
+    return ExitCode.OK
+
+
+def cmd_remove_alias(args: argparse.Namespace, out: Output) -> int:
+    with open_registry(args.registry) as reg:
+        reg.remove_alias(args.name, args.alias, reason=args.reason, actor=args.actor)
+    out.emit(
+        {"name": args.name, "alias": args.alias, "removed": True},
+        [f"{args.name}@{args.alias} removed"],
+    )
+    return ExitCode.OK
+
+
 def cmd_gate(args: argparse.Namespace, out: Output) -> int:
     gates = parse_gates(args.metric)  # bad gates fail before any backend call
     with open_registry(args.registry) as reg:
@@ -624,6 +641,18 @@ def _add_rollback(sub: argparse.ArgumentParser) -> None:
     _who(sub)
 
 
+def _add_set_alias(sub: argparse.ArgumentParser) -> None:
+    _add_ref(sub)
+    sub.add_argument("alias", metavar="ALIAS", help="a name such as 'champion'")
+    _who(sub)
+
+
+def _add_remove_alias(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("alias", metavar="ALIAS")
+    _who(sub)
+
+
 def _add_gate(sub: argparse.ArgumentParser) -> None:
     _add_ref(sub)
     sub.add_argument(
@@ -722,6 +751,8 @@ COMMANDS = (
     Command("versions", "list a model's versions", _add_versions, cmd_versions),
     Command("models", "list the registered models", _no_arguments, cmd_models),
     Command("rollback", "give a stage back to its previous holder", _add_rollback, cmd_rollback),
+    Command("set-alias", "point an alias at a version", _add_set_alias, cmd_set_alias),
+    Command("remove-alias", "remove a model's alias", _add_remove_alias, cmd_remove_alias),
     Command(
         "gate",
         "check a version's metrics (a CI quality gate; exit 1 on failure)",

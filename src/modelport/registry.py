@@ -398,6 +398,10 @@ class Registry:
             raise InvalidInputError(
                 f"alias {alias!r} is a stage name; choose another name", field="alias"
             )
+        if alias == "latest":
+            raise InvalidInputError(
+                "'latest' names the newest version, not an alias", field="alias"
+            )
         self.backend.validate_pointer(alias)
         return alias
 
@@ -586,7 +590,8 @@ class Registry:
         token: str | None = None
         while True:
             page = self._call(partial(self.backend.list_versions, name, token))
-            for mv in map(self._reconciled, page.items):
+            pointers = _Pointers(lambda: self._call(lambda: self.backend.read_pointers(name)))
+            for mv in (self._reconciled(item, pointers) for item in page.items):
                 if wanted is None or mv.stage == wanted:
                     yield mv
             token = page.next_token
@@ -624,35 +629,45 @@ class Registry:
             found = self._call(lambda: backend.pointed_version(ref.name, ref.value))
             if found is not None:
                 return self._reconciled(found)
-        holder = None if self._is_pointer_stage(ref.value) else self._holder(ref.name, ref.value)
+        holder = self._holder(ref.name, ref.value, pointer_checked=True)
         if holder is not None:
             return holder
         raise VersionNotFoundError(
             f"no version of {ref.name!r} is in {ref.value!r}", model=ref.name, field="stage"
         )
 
-    def _holder(self, name: str, stage: str) -> ModelVersion | None:
-        """The version in ``stage``: the pointer's for an exclusive stage, else the most
-        recently changed of the versions whose stage field reads it."""
-        if self._is_pointer_stage(stage):
+    def _holder(
+        self, name: str, stage: str, *, pointer_checked: bool = False
+    ) -> ModelVersion | None:
+        """The version in ``stage``: the pointer's for an exclusive stage; else (or when
+        the model has no such pointer: a model managed outside modelport, with MLflow's
+        legacy stages, say) the most recently changed version whose stage field reads it."""
+        if self._is_pointer_stage(stage) and not pointer_checked:
             found = self._call(lambda: self.backend.pointed_version(name, stage))
-            return None if found is None else self._reconciled(found)
+            if found is not None:
+                return self._reconciled(found)
         members = self._call(lambda: self.backend.stage_members(name, stage))
-        holders = [mv for mv in map(self._reconciled, members) if mv.stage == stage]
+        pointers = _Pointers(lambda: self._call(lambda: self.backend.read_pointers(name)))
+        holders = [
+            mv for mv in (self._reconciled(m, pointers) for m in members) if mv.stage == stage
+        ]
         return max(holders, key=_recency) if holders else None
 
-    def _reconciled(self, mv: ModelVersion) -> ModelVersion:
+    def _reconciled(self, mv: ModelVersion, pointers: _Pointers | None = None) -> ModelVersion:
         """The record as the pointers say: a version holding an exclusive stage's pointer
-        is in that stage; one whose stage field names an exclusive stage it no longer
-        holds was replaced (archived); ``aliases`` lists the other pointers it holds."""
+        is in that stage; one whose stage field names an exclusive stage whose pointer
+        names another version was replaced (archived); ``aliases`` lists the other
+        pointers it holds. Where the model has no pointer for that stage (managed outside
+        modelport), the stage field stands; finding that out costs one more read."""
         exclusive = self.policy.exclusive_stages
         held = sorted((s for s in mv.aliases if s in exclusive), key=_stage_rank)
-        if held:
-            stage = held[0]
-        elif mv.stage in exclusive:
-            stage = Stage.ARCHIVED.value
-        else:
-            stage = mv.stage
+        stage = held[0] if held else mv.stage
+        if not held and mv.stage in exclusive:
+            known = pointers or _Pointers(
+                lambda: self._call(lambda: self.backend.read_pointers(mv.name))
+            )
+            if mv.stage in known.get():
+                stage = Stage.ARCHIVED.value
         aliases = tuple(a for a in mv.aliases if a not in exclusive)
         if stage == mv.stage and aliases == mv.aliases:
             return mv
@@ -663,6 +678,19 @@ class Registry:
 
     def _call(self, fn: Callable[[], T]) -> T:
         return self.retry.call(fn)
+
+
+class _Pointers:
+    """A model's pointers, read at most once, and only if asked for."""
+
+    def __init__(self, read: Callable[[], dict[str, str]]) -> None:
+        self._read = read
+        self._pointers: dict[str, str] | None = None
+
+    def get(self) -> dict[str, str]:
+        if self._pointers is None:
+            self._pointers = self._read()
+        return self._pointers
 
 
 def _stage_rank(stage: str) -> tuple[int, str]:

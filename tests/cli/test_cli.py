@@ -171,6 +171,17 @@ def test_rollback_without_an_earlier_holder_exits_3(cli: Cli, model_dir: Path) -
     assert as_json(result)["error"]["type"] == "VersionNotFoundError"
 
 
+def test_set_alias_then_resolve_then_remove(cli: Cli, model_dir: Path) -> None:
+    registered(cli, model_dir)
+    result = cli("--json", "set-alias", "fraud/1", "champion", "--actor", "alice")
+    assert result.code == ExitCode.OK, result.err
+    assert as_json(result)["aliases"] == ["champion"]
+    assert as_json(cli("--json", "resolve", "fraud@champion"))["version"] == "1"
+    assert cli("remove-alias", "fraud", "champion").code == ExitCode.OK
+    assert cli("resolve", "fraud@champion").code == ExitCode.NOT_FOUND
+    assert cli("set-alias", "fraud/1", "production").code == ExitCode.USAGE
+
+
 # -- reads -----------------------------------------------------------------------------
 
 

@@ -190,8 +190,8 @@ def test_plain_versions_read_their_stage_from_aliases_or_legacy_stages(
         with pytest.warns(FutureWarning):
             client.transition_model_version_stage(name, "1", "Production")
     with mp.connect(url + "?stage_mode=legacy") as legacy:
-        assert legacy.resolve(f"{name}@production").version == "1"
-        assert legacy.resolve(f"{name}/2").stage == "development"
+        assert legacy.resolve(f"{name}@production").version == "1"  # no alias: the stage
+        assert legacy.resolve(f"{name}/2").stage == "staging"  # aliases are pointers in both modes
 
 
 def test_an_alias_moved_in_plain_mlflow_moves_the_stage(

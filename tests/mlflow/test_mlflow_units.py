@@ -140,20 +140,21 @@ LEGACY_MODE = MlflowConfig(tracking_uri=None, registry_uri=None, stage_mode="leg
     ("tags", "aliases", "legacy", "alias_stage", "legacy_stage"),
     [
         ({}, (), "None", "development", "development"),
-        ({}, ("production",), "Staging", "production", "staging"),
-        ({}, ("staging", "production"), "None", "production", "development"),
+        ({}, ("production",), "Staging", "development", "staging"),
+        ({}, ("staging", "production"), "None", "development", "development"),
         ({T.STAGE: "shadow-eu"}, ("champion",), "None", "shadow-eu", "development"),
-        ({T.STAGE: "production"}, (), "Archived", "archived", "archived"),  # alias moved on
+        ({T.STAGE: "production"}, (), "Archived", "production", "archived"),
         ({T.STAGE: "Not A Stage"}, (), "Production", "development", "production"),
     ],
 )
-def test_where_a_version_stage_comes_from(
+def test_where_a_version_stage_field_comes_from(
     tags: dict[str, str],
     aliases: tuple[str, ...],
     legacy: str,
     alias_stage: str,
     legacy_stage: str,
 ) -> None:
+    """The field only: aliases (pointers) are the facade's to weigh against it."""
     raw = _raw(tags, aliases, legacy)
     assert stage_of(raw, ALIAS_MODE) == alias_stage
     assert stage_of(raw, LEGACY_MODE) == legacy_stage

@@ -65,6 +65,13 @@ class BackendCase:
     )
     count_calls: Counting = field(default=lambda reg: _count_primitives(reg))
     shared_across_processes: bool = True  # False: the race tests use threads only
+    corrupt_metadata: Callable[[Registry, ModelVersion], None] = field(
+        default=lambda reg, mv: _nothing_encoded(reg)
+    )
+
+
+def _nothing_encoded(reg: Registry) -> None:
+    raise NotImplementedError(f"{reg.url} keeps typed records: there is no encoding to corrupt")
 
 
 def _register_many(reg: Registry, name: str, count: int, source: Path) -> None:

@@ -56,6 +56,15 @@ def _count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
         yield counter
 
 
+def _corrupt_metadata(reg: mp.Registry, mv: mp.ModelVersion) -> None:
+    """Cut the record short and garble one event, as a hand edit in MLflow's UI might."""
+    client = _backend(reg).client
+    tags = client.get_model_version(mv.name, mv.version).tags
+    client.set_model_version_tag(mv.name, mv.version, "modelport.record.000", '{"metrics": {')
+    event = next(key for key in tags if key.startswith("modelport.event."))
+    client.set_model_version_tag(mv.name, mv.version, event, "not json")
+
+
 def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
     _backend(reg).client.set_registered_model_alias(name, alias, version)
 
@@ -73,7 +82,7 @@ def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
     return Path(url2pathname(urlsplit(artifact_uri).path))
 
 
-_NATIVE = {"seed": _seed, "count_calls": _count_calls}
+_NATIVE = {"seed": _seed, "count_calls": _count_calls, "corrupt_metadata": _corrupt_metadata}
 CASES = [
     BackendCase("mlflow-sqlite", _open_sqlite, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]
     BackendCase("mlflow-server", _open_server, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]

@@ -155,3 +155,19 @@ def test_transition_to_the_current_stage_changes_nothing(
     before = registry.history(mv.ref)
     registry.transition(mv.ref, "staging")
     assert registry.history(mv.ref) == before
+
+
+def test_corrupt_metadata_leaves_the_version_readable_and_writable(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    """A hand-edited or truncated metadata entry is reported (logged) and skipped: the
+    version still resolves, and its native fields (stage, approval) still change."""
+    mv = registry.register(name, model_dir, metrics={"f1": 0.9})
+    case.corrupt_metadata(registry, mv)
+    assert registry.resolve(mv.ref).version == mv.version
+    registry.approve(mv.ref, reason="QA passed")
+    registry.transition(mv.ref, "production")
+    after = registry.resolve(f"{name}@production")
+    assert (after.version, after.approval) == (mv.version, mp.Approval.APPROVED)
+    kinds = [e.kind.value for e in registry.history(mv.ref)]
+    assert kinds[-2:] == ["approved", "transitioned"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +34,7 @@ RECORD = "modelport.record."
 EVENT = "modelport.event."
 STAGE_LOG = "modelport.log."
 CHUNK = 5000
+log = logging.getLogger("modelport.mlflow")
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,16 @@ def decode_record(tags: Mapping[str, str]) -> Record | None:
     keys = sorted(k for k in tags if k.startswith(RECORD))
     if not keys:
         return None
-    data = json.loads("".join(tags[k] for k in keys))
-    return Record(
-        metrics={k: float(v) for k, v in data.get("metrics", {}).items()},
-        params={k: str(v) for k, v in data.get("params", {}).items()},
-        lineage=Lineage.model_validate(data.get("lineage", {})),
-    )
+    try:
+        data = json.loads("".join(tags[k] for k in keys))
+        return Record(
+            metrics={k: float(v) for k, v in data.get("metrics", {}).items()},
+            params={k: str(v) for k, v in data.get("params", {}).items()},
+            lineage=Lineage.model_validate(data.get("lineage", {})),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:  # edited by hand, or cut short
+        log.warning("modelport.record tags do not decode (%s); read without them", exc)
+        return None
 
 
 def event_tags(event: Event) -> dict[str, str]:
@@ -103,7 +109,13 @@ def stage_log_key(stage: str) -> str:
 
 def decode_events(tags: Mapping[str, str], name: str, version: str) -> list[Event]:
     """The version's events, oldest first (ties in time broken by id, as every reader does)."""
-    events = [_event(json.loads(v), name, version) for k, v in tags.items() if k.startswith(EVENT)]
+    events = []
+    for key, value in tags.items():
+        if key.startswith(EVENT):
+            try:
+                events.append(_event(json.loads(value), name, version))
+            except (ValueError, TypeError) as exc:  # one bad entry costs that entry only
+                log.warning("%s of %s/%s does not decode (%s); skipped", key, name, version, exc)
     return sorted(events, key=lambda e: (e.at, e.id))
 
 

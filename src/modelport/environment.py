@@ -1,4 +1,5 @@
-"""``Lineage.from_env()``: the code version and CI job a training script runs in."""
+"""What ``Lineage.from_env()`` reads: the code version and CI job a training script runs
+in, as plain facts (this module knows git and CI variables, not the data model)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from modelport.models import CIRun, CodeRef, Lineage
 from modelport.urls import redact
 
 
@@ -85,13 +85,26 @@ PROVIDERS = (
 )
 
 
-def lineage_from_env(
-    *, run: str | None = None, path: str = ".", env: Mapping[str, str] | None = None
-) -> Lineage:
+@dataclass(frozen=True)
+class CodeFacts:
+    repo: str | None
+    commit: str | None
+    branch: str | None
+
+
+@dataclass(frozen=True)
+class CIFacts:
+    provider: str
+    run_id: str | None
+    url: str | None
+
+
+def detect(path: str, env: Mapping[str, str] | None = None) -> tuple[CodeFacts, CIFacts | None]:
+    """The checkout at ``path`` and the CI job of ``env`` (default: the process's)."""
     env = os.environ if env is None else env
     provider = next((p for p in PROVIDERS if env.get(p.detect)), None)
     ci = _ci_run(provider, env) if provider else None
-    code = CodeRef(
+    code = CodeFacts(
         repo=_clean_repo(
             _ci_value(provider, "repo", env) or _git(path, "config", "--get", "remote.origin.url")
         ),
@@ -99,7 +112,7 @@ def lineage_from_env(
         branch=_ci_value(provider, "branch", env)
         or _git(path, "rev-parse", "--abbrev-ref", "HEAD"),
     )
-    return Lineage(run=run, code=code if code != CodeRef() else None, ci=ci)
+    return code, ci
 
 
 def _ci_value(provider: _Provider | None, attribute: str, env: Mapping[str, str]) -> str | None:
@@ -109,12 +122,12 @@ def _ci_value(provider: _Provider | None, attribute: str, env: Mapping[str, str]
     return env.get(variable) or None if variable else None
 
 
-def _ci_run(provider: _Provider, env: Mapping[str, str]) -> CIRun:
+def _ci_run(provider: _Provider, env: Mapping[str, str]) -> CIFacts:
     url = _ci_value(provider, "url", env)
     if provider.name == "github-actions" and env.get("GITHUB_RUN_ID"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
         url = f"{server}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return CIRun(provider=provider.name, run_id=_ci_value(provider, "run_id", env), url=url)
+    return CIFacts(provider=provider.name, run_id=_ci_value(provider, "run_id", env), url=url)
 
 
 def _clean_repo(repo: str | None) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -133,11 +134,20 @@ class Lineage(UserInput):
     migrated_from: MigratedFrom | None = None
 
     @classmethod
-    def from_env(cls, *, run: str | None = None, path: str = ".") -> Lineage:
-        """Capture the git commit and remote of ``path`` and the CI job's variables."""
-        from modelport.environment import lineage_from_env
+    def from_env(
+        cls, *, run: str | None = None, path: str = ".", env: Mapping[str, str] | None = None
+    ) -> Lineage:
+        """Capture the git commit and remote of ``path`` and the CI job's variables (of
+        ``env``, default the process environment); credentials in remotes are dropped."""
+        from modelport.environment import detect  # git and CI code, loaded when used
 
-        return lineage_from_env(run=run, path=path)
+        code, ci = detect(path, env)
+        code_ref = CodeRef(repo=code.repo, commit=code.commit, branch=code.branch)
+        return cls(
+            run=run,
+            code=None if code_ref == CodeRef() else code_ref,
+            ci=None if ci is None else CIRun(provider=ci.provider, run_id=ci.run_id, url=ci.url),
+        )
 
     def is_empty(self) -> bool:
         return self == Lineage()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import modelport as mp
-from modelport.environment import PROVIDERS, lineage_from_env
+from modelport.environment import PROVIDERS
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "ghp_T0k3nValue"
@@ -57,7 +57,7 @@ def test_github_actions(not_a_repo: Path) -> None:
         "GITHUB_RUN_ID": "987",
         "GITHUB_SERVER_URL": "https://github.example.com",
     }
-    lineage = lineage_from_env(env=env, path=str(not_a_repo), run="run-1")
+    lineage = mp.Lineage.from_env(env=env, path=str(not_a_repo), run="run-1")
     assert lineage.run == "run-1"
     assert lineage.code == mp.CodeRef(repo="acme/fraud", commit=SHA, branch="main")
     assert lineage.ci == mp.CIRun(
@@ -76,7 +76,7 @@ def test_gitlab_ci_strips_credentials_from_the_project_url(not_a_repo: Path) -> 
         "CI_JOB_ID": "55",
         "CI_JOB_URL": "https://gitlab.example.com/acme/fraud/-/jobs/55",
     }
-    lineage = lineage_from_env(env=env, path=str(not_a_repo))
+    lineage = mp.Lineage.from_env(env=env, path=str(not_a_repo))
     assert lineage.code == mp.CodeRef(
         repo="https://gitlab.example.com/acme/fraud", commit=SHA, branch="release/1.2"
     )
@@ -95,7 +95,7 @@ def test_jenkins(not_a_repo: Path) -> None:
         "BUILD_ID": "12",
         "BUILD_URL": "https://jenkins.example.com/job/fraud/12/",
     }
-    lineage = lineage_from_env(env=env, path=str(not_a_repo))
+    lineage = mp.Lineage.from_env(env=env, path=str(not_a_repo))
     assert lineage.code is not None
     assert lineage.ci is not None
     assert lineage.code.repo == "https://git.example.com/acme/fraud.git"
@@ -105,7 +105,7 @@ def test_jenkins(not_a_repo: Path) -> None:
 
 
 def test_no_ci_reads_git_and_strips_credentials_from_the_remote(repo: Path) -> None:
-    lineage = lineage_from_env(env={}, path=str(repo))
+    lineage = mp.Lineage.from_env(env={}, path=str(repo))
     assert lineage.ci is None
     assert lineage.code == mp.CodeRef(
         repo="https://git.example.com/acme/fraud.git",
@@ -117,7 +117,7 @@ def test_no_ci_reads_git_and_strips_credentials_from_the_remote(repo: Path) -> N
 
 def test_ci_variables_take_precedence_over_the_checkout(repo: Path) -> None:
     env = {"GITHUB_ACTIONS": "true", "GITHUB_SHA": SHA}
-    lineage = lineage_from_env(env=env, path=str(repo))
+    lineage = mp.Lineage.from_env(env=env, path=str(repo))
     assert lineage.code is not None
     assert lineage.code.commit == SHA
     assert lineage.code.branch == "feature-x"  # not set by the CI: read from git
@@ -126,20 +126,20 @@ def test_ci_variables_take_precedence_over_the_checkout(repo: Path) -> None:
 
 def test_a_detached_head_has_no_branch(repo: Path) -> None:
     git(repo, "checkout", "-q", "--detach")
-    lineage = lineage_from_env(env={}, path=str(repo))
+    lineage = mp.Lineage.from_env(env={}, path=str(repo))
     assert lineage.code is not None
     assert lineage.code.branch is None
 
 
 def test_an_scp_like_remote_is_kept(repo: Path) -> None:
     git(repo, "remote", "set-url", "origin", "git@github.com:acme/fraud.git")
-    lineage = lineage_from_env(env={}, path=str(repo))
+    lineage = mp.Lineage.from_env(env={}, path=str(repo))
     assert lineage.code is not None
     assert lineage.code.repo == "git@github.com:acme/fraud.git"
 
 
 def test_outside_ci_and_git_there_is_nothing_to_capture(not_a_repo: Path) -> None:
-    lineage = lineage_from_env(env={}, path=str(not_a_repo))
+    lineage = mp.Lineage.from_env(env={}, path=str(not_a_repo))
     assert lineage.code is None
     assert lineage.ci is None
     assert lineage.is_empty()

@@ -7,10 +7,10 @@ API where registering is slow), then versions 1, 2 and 3 are approved and promot
 production in turn. Counted, each on its own: ``resolve`` of ``name@production``,
 ``name@latest`` and ``name/2``; the first 10 items of ``versions()``; ``rollback``; a
 ``transition`` of version 4 to production over the holder. Calls are counted where
-modelport meets the SDK: ``MlflowClient`` methods, botocore API calls (SageMaker and S3),
-and for ``memory://`` (no SDK) the backend's own methods. The same model with 4
-versions is the baseline column: a read whose count differs between the two grows with
-the model.
+modelport meets the SDK: MLflow's registry client (each store or HTTP call once),
+botocore API calls (SageMaker and S3), and for ``memory://`` (no SDK) the backend's own
+methods. The same model with 4 versions is the baseline column: a read whose count
+differs between the two grows with the model.
 
 Uses only the public API, so it also runs against earlier commits (the before/after
 numbers of the concurrency issue were measured that way).
@@ -100,7 +100,7 @@ def mlflow_setup(root: Path, name: str, count: int, model: Path) -> tuple[mp.Reg
     for _ in range(count):
         client.create_model_version(name, "s3://modelport-seed/model")
     counter = Counter()
-    wrap_methods(client, counter)
+    wrap_methods(client._get_registry_client(), counter)  # every registry call passes here
     return reg, counter
 
 

@@ -461,6 +461,7 @@ class Registry:
             rolled_back=rolled_back,
         )
         backend = self.backend
+        holds = True
         try:
             self._call(lambda: backend.append_events(name, version, [event]))
             if self._is_pointer_stage(stage):
@@ -468,12 +469,15 @@ class Registry:
             if self._is_pointer_stage(mv.stage):
                 self._release(name, version, mv.stage)
             if self._is_pointer_stage(stage):
-                self._converge(name, stage, version, actor)
+                holds = self._converge(name, stage, version, actor, reason)
             else:
                 self._call(lambda: backend.write_stage(name, version, stage, reason))
         finally:
             self.cache.evict(name)
-        return self._exact(mv.ref)
+        if not holds:  # a concurrent promotion won: read what this version is now
+            return self._exact(mv.ref)
+        aliases = tuple(a for a in mv.aliases if a != stage)
+        return mv.model_copy(update={"stage": stage, "aliases": aliases, "updated_at": event.at})
 
     def _release(self, name: str, version: str, stage: str) -> None:
         """Let go of ``stage``'s pointer if it still names ``version`` (a promotion of
@@ -481,8 +485,11 @@ class Registry:
         if self._call(lambda: self.backend.read_pointers(name)).get(stage) == version:
             self._call(lambda: self.backend.delete_pointer(name, stage))
 
-    def _converge(self, name: str, stage: str, me: str, actor: str | None) -> None:
-        """After a pointer write, repair toward the pointer: every version the stage's
+    def _converge(
+        self, name: str, stage: str, me: str, actor: str | None, reason: str | None
+    ) -> bool:
+        """After a pointer write, repair toward the pointer (and say whether ``me`` holds
+        the stage): every version the stage's
         log shows entering and not leaving, other than the holder, is retired (archived,
         with one exit event whose id every client derives the same way, so concurrent
         repairs record it once). Each writer logs its entry before its pointer write, so
@@ -499,12 +506,16 @@ class Registry:
             holder = newest.version
             self._call(lambda: backend.set_pointer(name, stage, newest.version))
         if holder is None or (holder != me and not repaired):
-            return  # the writer that moved the pointer last sees itself here, after every
-            # other writer's entry was logged: that one repairs them all
-        self._project(name, holder, stage, None)
+            return False  # the writer that moved the pointer last sees itself here, after
+            # every other writer's entry was logged: that one repairs them all
+        if holder == me:  # entering: its stage field reads another stage still
+            self._call(lambda: self.backend.write_stage(name, me, stage, reason))
+        else:
+            self._project(name, holder, stage, None)
         for entry in open_entries.values():
             if entry.version != holder:
                 self._retire(entry, stage, holder, actor)
+        return holder == me
 
     def _project(self, name: str, version: str, stage: str, reason: str | None) -> None:
         """Write the version's own stage field if it does not read ``stage`` already (a

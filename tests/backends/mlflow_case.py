@@ -51,8 +51,10 @@ def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
 
 @contextmanager
 def _count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
-    client = _backend(reg).client
-    with counting_methods(client, public_methods(client)) as counter:
+    """Counted at MLflow's registry client, which every registry call goes through (the
+    public client's methods delegate to it), so each store or HTTP call counts once."""
+    registry_client = _backend(reg).client._get_registry_client()
+    with counting_methods(registry_client, public_methods(registry_client)) as counter:
         yield counter
 
 

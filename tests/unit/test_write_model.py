@@ -72,7 +72,7 @@ def test_repairs_by_two_writers_record_one_exit(registry: mp.Registry, model_dir
     _approved(registry, model_dir, 1)
     registry.transition(f"{MODEL}/2", "production")
     exits = [e for e in registry.history(f"{MODEL}/1") if e.from_ == "production"]
-    registry._converge(MODEL, "production", "2", "another-client")  # a second repair
+    registry._converge(MODEL, "production", "2", "another-client", None)  # a second repair
     assert [e for e in registry.history(f"{MODEL}/1") if e.from_ == "production"] == exits
     assert len(exits) == 1
 
@@ -83,7 +83,7 @@ def test_a_lost_pointer_goes_to_the_newest_entrant(registry: mp.Registry, model_
     _approved(registry, model_dir, 1)
     registry.transition(f"{MODEL}/2", "production")
     _backend(registry).delete_pointer(MODEL, "production")
-    registry._converge(MODEL, "production", "2", "ci")
+    registry._converge(MODEL, "production", "2", "ci", None)
     assert registry.resolve(f"{MODEL}@production").version == "2"
     assert registry.resolve(f"{MODEL}/1").stage == "archived"
 

@@ -93,6 +93,7 @@ class MlflowBackend(Backend):
         self._client: Any = None
         self._lock = threading.Lock()
         self._experiments: dict[str, str] = {}
+        self._marks: set[tuple[str, str, str]] = set()  # stage marks known to be written
 
     @classmethod
     def from_url(cls, url: RegistryURL) -> MlflowBackend:
@@ -109,6 +110,13 @@ class MlflowBackend(Backend):
                         self.config.tracking_uri, self.config.registry_uri
                     )
             return self._client
+
+    @property
+    def _writer(self) -> Any:
+        """MLflow's registry client, for writes to models modelport has just read: the
+        public ``MlflowClient`` write methods first fetch the whole registered model to
+        refuse prompts, which doubles every write's requests (and SQL writes contend)."""
+        return self.client._get_registry_client()
 
     @property
     def tracking_uri(self) -> str:
@@ -222,12 +230,12 @@ class MlflowBackend(Backend):
 
     def set_pointer(self, name: str, pointer: str, version: str) -> None:
         with self._sdk(model=name, version=version, field="alias"):
-            self.client.set_registered_model_alias(name, pointer, version)
+            self._writer.set_registered_model_alias(name, pointer, version)
 
     def delete_pointer(self, name: str, pointer: str) -> None:
         try:
             with self._sdk(model=name, field="alias"):
-                self.client.delete_registered_model_alias(name, pointer)
+                self._writer.delete_registered_model_alias(name, pointer)
         except (InvalidInputError, VersionNotFoundError) as exc:
             if not is_missing_alias(exc.__cause__ or exc):
                 raise
@@ -237,27 +245,30 @@ class MlflowBackend(Backend):
             if self.config.stage_mode == "legacy":
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", FutureWarning)  # the mode is a choice
-                    self.client.transition_model_version_stage(
+                    self._writer.transition_model_version_stage(
                         name, version, STAGE_TO_LEGACY[stage], archive_existing_versions=False
                     )
             else:
-                self.client.set_model_version_tag(name, version, T.STAGE, stage)
+                self._writer.set_model_version_tag(name, version, T.STAGE, stage)
 
     def write_approval(
         self, name: str, version: str, approval: Approval, reason: str | None
     ) -> None:
         with self._sdk(model=name, version=version):
-            self.client.set_model_version_tag(name, version, T.APPROVAL, approval.value)
+            self._writer.set_model_version_tag(name, version, T.APPROVAL, approval.value)
 
     def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
-        """One read, then only the tags the version lacks: a retried append and the
-        stage marks a version already carries cost no write (writes are what contend)."""
-        held = self._raw(name, version).tags
+        """One write per event, plus the stage marks this client has not written or seen
+        on that version yet (marks are never removed, so remembering them is safe)."""
         with self._sdk(model=name, version=version):
             for event in events:
                 for key, value in T.event_tags(event).items():
-                    if key not in held:
-                        self.client.set_model_version_tag(name, version, key, value)
+                    mark = (name, version, key)
+                    if key.startswith(T.STAGE_LOG) and mark in self._marks:
+                        continue
+                    self._writer.set_model_version_tag(name, version, key, value)
+                    if key.startswith(T.STAGE_LOG):
+                        self._marks.add(mark)
 
     # -- validation ------------------------------------------------------------
 

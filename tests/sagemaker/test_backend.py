@@ -1,17 +1,22 @@
-"""The SageMaker backend against the offline rig: what lands in SageMaker's own fields,
-packages other tools created, input refused before any call, and paging."""
+"""The SageMaker backend against the offline rig: what lands in SageMaker's own fields, in
+group tags and in S3, what each write sends, packages other tools created, input refused
+before any call, and paging."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import modelport as mp
+from modelport.backends.sagemaker.backend import SageMakerBackend
 from tests.backends.sagemaker_fixtures import IMAGE, SageMakerRig
 from tests.sagemaker.conftest import FAST_RETRY, noise, total_calls
 
@@ -20,6 +25,37 @@ TRAINING_JOB = "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-trai
 
 def _describe(sm: Any, name: str, version: str) -> dict[str, Any]:
     return dict(sm.describe_model_package(ModelPackageName=f"{name}/{version}"))
+
+
+def _group_tags(sm: Any, name: str) -> dict[str, str]:
+    arn = sm.describe_model_package_group(ModelPackageGroupName=name)["ModelPackageGroupArn"]
+    return {tag["Key"]: tag["Value"] for tag in sm.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def _keys(rig: SageMakerRig, prefix: str) -> list[str]:
+    answer = rig.s3.client().list_objects_v2(Bucket=rig.bucket, Prefix=prefix)
+    return [str(item["Key"])[len(prefix) :] for item in answer.get("Contents", [])]
+
+
+def _backend(reg: mp.Registry) -> SageMakerBackend:
+    assert isinstance(reg.backend, SageMakerBackend)
+    return reg.backend
+
+
+@contextmanager
+def _sent(reg: mp.Registry) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every SageMaker request the registry's client sends: (operation, parameters)."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        sent.append((model.name, dict(params)))
+
+    events = _backend(reg)._client("sagemaker").meta.events
+    events.register("before-parameter-build", record)
+    try:
+        yield sent
+    finally:
+        events.unregister("before-parameter-build", record)
 
 
 def _tar_gz(files: dict[str, bytes]) -> bytes:
@@ -47,11 +83,8 @@ def test_stage_approval_and_lineage_live_in_sagemakers_own_fields(
     native = _describe(sm, name, mv.version)
     assert native["ModelApprovalStatus"] == "Approved"
     assert native["ApprovalDescription"] == "QA passed"
-    assert native["ModelLifeCycle"] == {
-        "Stage": "Production",
-        "StageStatus": "Active",
-        "StageDescription": "release 7",
-    }
+    assert native["ModelLifeCycle"]["Stage"] == "Production"
+    assert native["ModelLifeCycle"]["StageStatus"] == "Active"
     assert native["MetadataProperties"] == {
         "Repository": "https://git.example/fraud.git",
         "CommitId": "c" * 40,
@@ -92,6 +125,121 @@ def test_a_retried_register_uploads_once_and_creates_one_package(
     assert again.native == first.native
     assert rig.s3.client().head_object(Bucket=rig.bucket, Key=key)["LastModified"] == etag
     assert [mv.version for mv in registry.versions(name)] == ["1"]
+
+
+def test_each_write_sends_one_field(registry: mp.Registry, name: str, model_dir: Path) -> None:
+    mv = registry.register(name, model_dir)
+    with _sent(registry) as sent:
+        registry.transition(mv.ref, "shadow-eu", reason="smoke")
+        registry.approve(mv.ref, reason="QA passed")
+    updates = [params for operation, params in sent if operation == "UpdateModelPackage"]
+    assert updates[0] == {
+        "ModelPackageArn": mv.native,
+        "ModelLifeCycle": {
+            "Stage": "shadow-eu",
+            "StageStatus": "Active",
+            "StageDescription": "smoke",
+        },
+    }
+    approval = updates[1]
+    assert set(approval) == {
+        "ModelPackageArn",
+        "ModelApprovalStatus",
+        "ApprovalDescription",
+        "CustomerMetadataProperties",
+    }
+    assert approval["ModelApprovalStatus"] == "Approved"
+    assert all(key.startswith("modelport.") for key in approval["CustomerMetadataProperties"])
+    assert len(updates) == 2
+    described = [p for op, p in sent if op == "DescribeModelPackage"]
+    assert all(p["ModelPackageName"].startswith("arn:") for p in described)  # never GROUP/N
+
+
+def test_exclusive_stages_are_group_tags(
+    registry: mp.Registry, sm: Any, name: str, model_dir: Path
+) -> None:
+    first, second = (registry.register(name, model_dir) for _ in range(2))
+    for mv in (first, second):
+        registry.approve(mv.ref)
+    registry.transition(first.ref, "production")
+    assert _group_tags(sm, name) == {"modelport:pointer:production": "1"}
+    registry.transition(second.ref, "production")
+    assert _group_tags(sm, name) == {"modelport:pointer:production": "2"}
+    assert _describe(sm, name, "1")["ModelLifeCycle"]["Stage"] == "Archived"
+    registry.transition(second.ref, "staging")
+    assert _group_tags(sm, name) == {"modelport:pointer:staging": "2"}
+    with pytest.raises(mp.VersionNotFoundError):
+        registry.resolve(f"{name}@production")
+
+
+def test_each_event_is_its_own_s3_object_and_transitions_are_indexed_by_stage(
+    registry: mp.Registry, rig: SageMakerRig, name: str, model_dir: Path
+) -> None:
+    mv = registry.register(name, model_dir, actor="trainer")
+    registry.transition(mv.ref, "staging", reason="smoke", actor="ci")
+    root = f"models/{name}/.modelport/"
+    trail = registry.history(mv.ref)
+    assert sorted(_keys(rig, root + "events/1/")) == sorted(f"{e.id}.json" for e in trail)
+    body = rig.s3.client().get_object(Bucket=rig.bucket, Key=f"{root}events/1/{trail[1].id}.json")
+    assert json.loads(body["Body"].read())["reason"] == "smoke"
+    (entry,) = _keys(rig, root + "stages/staging/")
+    assert entry.endswith(f"~{trail[1].id}~1~development~staging~-")
+    assert _keys(rig, root + "stages/development/") == [entry]
+
+
+def test_reads_cost_a_fixed_number_of_calls(
+    registry: mp.Registry, rig: SageMakerRig, name: str, model_dir: Path
+) -> None:
+    mv = registry.register(name, model_dir)
+    registry.approve(mv.ref)
+    registry.transition(mv.ref, "production")
+    expected = {
+        f"{name}/1": {"DescribeModelPackage": 1, "ListTags": 1},
+        f"{name}@production": {"DescribeModelPackage": 1, "ListTags": 1},
+        f"{name}@latest": {"DescribeModelPackage": 1, "ListTags": 1, "ListModelPackages": 1},
+    }
+    for ref, calls in expected.items():
+        before = dict(rig.service.calls)
+        registry.resolve(ref)
+        after = {op: n - before.get(op, 0) for op, n in rig.service.calls.items()}
+        assert {op: n for op, n in after.items() if n} == calls, ref
+
+
+def test_a_repeated_register_records_its_registration_once(
+    registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    registry.register(name, model_dir, idempotency_key="run-7")
+    again = registry.register(name, model_dir, idempotency_key="run-7")
+    assert [e.kind for e in registry.history(again.ref)] == [mp.EventKind.REGISTERED]
+
+
+def test_an_imported_history_keeps_its_ids_and_times(
+    registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    source = mp.connect("memory://")
+    mv = source.register(name, model_dir, actor="trainer")
+    source.transition(mv.ref, "staging", reason="smoke", actor="ci")
+    history = source.history(mv.ref)
+    copied = registry.import_version(source.resolve(mv.ref), model_dir, history=history)
+    assert registry.history(copied.ref) == [
+        event.model_copy(update={"version": copied.version}) for event in history
+    ]
+
+
+def test_writes_without_a_bucket_fail_before_any_call(
+    rig: SageMakerRig, name: str, model_dir: Path
+) -> None:
+    registry = mp.connect(rig.url(), retry=FAST_RETRY)
+    mv = registry.register(name, model_dir)
+    bucketless = mp.connect(rig.url(bucket=None), retry=FAST_RETRY)
+    before = total_calls(rig)
+    with pytest.raises(mp.InvalidInputError) as caught:
+        bucketless.transition(mv.ref, "staging")
+    assert caught.value.field == "bucket"
+    assert total_calls(rig) == before
+    with pytest.raises(mp.InvalidInputError, match="bucket"):
+        bucketless.history(mv.ref)  # modelport's own trail lives in S3
+    assert bucketless.resolve(mv.ref).version == mv.version  # reads need none
 
 
 # -- packages SageMaker Pipelines or the console created ----------------------------------------

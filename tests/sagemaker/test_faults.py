@@ -39,6 +39,7 @@ def test_botocore_does_not_retry_the_facade_does(
     once = mp.connect(rig.url(), retry=NO_RETRY)
     mv = once.register(name, model_dir)
     before = rig.service.calls["DescribeModelPackage"]
+    rig.service.faults.operations = {"DescribeModelPackage"}  # not the ListTags beside it
     rig.service.faults.fail_next(1, code)
     with pytest.raises(error) as caught:
         once.resolve(mv.ref)

@@ -1,4 +1,5 @@
-"""Neutral <-> SageMaker translation: pure functions, checked against botocore's own model."""
+"""Neutral <-> SageMaker translation, pointer tags and the S3 event layout: pure functions,
+checked against botocore's own model."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import botocore.session
 import pytest
 
 import modelport as mp
-from modelport.backends.sagemaker import metadata, translate
+from modelport.backends.sagemaker import events, metadata, pointers, translate
 from modelport.models import VersionDraft
 from modelport.testing.sagemaker import ShapeChecker
 from tests.sagemaker.conftest import noise
@@ -75,7 +76,8 @@ def _request(draft: VersionDraft) -> dict[str, Any]:
 def test_stages_map_to_model_life_cycle_and_back(neutral: str, native: str) -> None:
     cycle = translate.life_cycle(neutral, "why\nnot")
     assert cycle == {"Stage": native, "StageStatus": "Active", "StageDescription": "why not"}
-    assert translate.stage_of({"ModelLifeCycle": cycle}) == neutral
+    for foreign in (True, False):
+        assert translate.stage_of({"ModelLifeCycle": cycle}, foreign=foreign) == neutral
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,41 @@ def test_approval_maps_to_model_approval_status_and_back(
 def test_foreign_stage_comes_from_life_cycle_else_from_approval(
     package: dict[str, Any], stage: str
 ) -> None:
-    assert translate.stage_of(package) == stage
+    assert translate.stage_of(package, foreign=True) == stage
+    assert stage in translate.possible_stages(package)
+
+
+@pytest.mark.parametrize("status", ["Approved", "Rejected", "PendingManualApproval"])
+def test_a_modelport_package_without_life_cycle_is_in_development(status: str) -> None:
+    """A service that keeps no ModelLifeCycle (moto): no convention applies to our own."""
+    package = {
+        "ModelApprovalStatus": status,
+        "CustomerMetadataProperties": {"modelport.format": "2"},
+    }
+    assert translate.stage_of(package, foreign=translate.is_foreign(package)) == "development"
+    assert "development" in translate.possible_stages(package)
+
+
+@pytest.mark.parametrize(
+    ("package", "holds"),
+    [
+        ({"ModelApprovalStatus": "Approved"}, True),
+        ({"ModelApprovalStatus": "Approved", "ModelLifeCycle": {"Stage": "Production"}}, True),
+        ({"ModelApprovalStatus": "Approved", "ModelLifeCycle": {"Stage": "Staging"}}, False),
+        ({"ModelApprovalStatus": "PendingManualApproval"}, False),
+        (
+            {
+                "ModelApprovalStatus": "Approved",
+                "CustomerMetadataProperties": {"modelport.format": "2"},
+            },
+            False,
+        ),
+    ],
+)
+def test_only_approved_foreign_packages_reading_production_follow_the_convention(
+    package: dict[str, Any], holds: bool
+) -> None:
+    assert translate.production_by_convention(package) is holds
 
 
 @pytest.mark.parametrize("stage", ["shadow-", "a--"])
@@ -146,7 +182,8 @@ def test_group_names_inside_the_pattern_pass() -> None:
     [
         ({}, None, "b", "image"),
         ({}, "img", None, "bucket"),
-        ({"source": "gs://b/model", "source_is_local": False}, "img", None, "source"),
+        ({"source": "s3://data/model.tar.gz", "source_is_local": False}, "img", None, "bucket"),
+        ({"source": "gs://b/model", "source_is_local": False}, "img", "b", "source"),
         ({"description": "d" * 1025}, "img", "b", "description"),
         ({"lineage": mp.Lineage(code=mp.CodeRef(commit="c" * 1025))}, "img", "b", "lineage"),
         ({"params": {f"p{i}": noise(4000 + i) for i in range(5)}}, "img", "b", "params"),
@@ -166,9 +203,9 @@ def test_drafts_sagemaker_would_refuse_fail_naming_the_field(
     assert caught.value.field == field
 
 
-def test_an_s3_uri_needs_no_bucket() -> None:
+def test_an_s3_uri_is_registered_as_it_is() -> None:
     draft = _draft(source="s3://data/model.tar.gz", source_is_local=False)
-    translate.check_draft(draft, image="img", bucket=None)
+    translate.check_draft(draft, image="img", bucket="b")
 
 
 # -- create and update requests ---------------------------------------------------------------
@@ -226,58 +263,153 @@ def test_the_record_reads_back_exactly(checker: ShapeChecker) -> None:
     assert (mv.stage, mv.approval) == ("development", mp.Approval.PENDING)
 
 
-def test_update_re_sends_stage_and_metadata_and_approval_only_when_it_changes(
+def test_the_create_request_holds_the_record_and_no_history() -> None:
+    properties = _request(_draft())["CustomerMetadataProperties"]
+    assert properties[metadata.FORMAT_KEY] == "2"
+    assert properties[metadata.TOKEN_KEY] == "t-1"
+    assert all(key.startswith("modelport.") for key in properties)
+    assert not [key for key in properties if key.startswith("modelport.e.")]
+
+
+def test_a_stage_update_carries_the_stage_only(checker: ShapeChecker) -> None:
+    request = translate.stage_request(ARN, "staging", "smoke\ntests")
+    assert _problems(checker, "UpdateModelPackage", request) == []
+    assert request == {
+        "ModelPackageArn": ARN,
+        "ModelLifeCycle": {
+            "Stage": "Staging",
+            "StageStatus": "Active",
+            "StageDescription": "smoke tests",
+        },
+    }
+
+
+def test_an_approval_update_carries_the_approval_and_the_immutable_keys_only(
     checker: ShapeChecker,
 ) -> None:
     package = _created(_request(_draft()))
-    event = mp.Event(
-        kind=mp.EventKind.TRANSITIONED,
-        name="fraud",
-        version="3",
-        from_="development",
-        to="staging",
-        reason="smoke",
-        actor="ci",
-    )
-    request = translate.update_request(
-        package, stage="staging", approval=None, event=event, name="fraud", version="3"
-    )
+    package["CustomerMetadataProperties"]["team"] = "risk"  # someone else's: mutable
+    immutable = metadata.immutable(package["CustomerMetadataProperties"])
+    request = translate.approval_request(ARN, mp.Approval.APPROVED, "QA", immutable)
     assert _problems(checker, "UpdateModelPackage", request) == []
-    assert request["ModelLifeCycle"] == {
-        "Stage": "Staging",
-        "StageStatus": "Active",
-        "StageDescription": "smoke",
+    assert set(request) == {
+        "ModelPackageArn",
+        "ModelApprovalStatus",
+        "ApprovalDescription",
+        "CustomerMetadataProperties",
     }
-    assert "ModelApprovalStatus" not in request
-    assert set(package["CustomerMetadataProperties"]) <= set(request["CustomerMetadataProperties"])
-    approval_event = event.model_copy(update={"kind": mp.EventKind.APPROVED, "reason": "QA"})
-    approving = translate.update_request(
-        package,
-        stage=None,
-        approval=mp.Approval.APPROVED,
-        event=approval_event,
-        name="fraud",
-        version="3",
-    )
-    assert approving["ModelApprovalStatus"] == "Approved"
-    assert approving["ApprovalDescription"] == "QA"
-    assert approving["ModelLifeCycle"] == package["ModelLifeCycle"]  # re-sent as it was
+    assert request["ModelApprovalStatus"] == "Approved"
+    assert request["CustomerMetadataProperties"] == _request(_draft())["CustomerMetadataProperties"]
+    foreign = translate.approval_request(ARN, mp.Approval.REJECTED, None, {})
+    assert foreign == {"ModelPackageArn": ARN, "ModelApprovalStatus": "Rejected"}
 
 
-def test_an_update_retried_after_its_answer_was_lost_records_the_event_once() -> None:
-    package = _created(_request(_draft()))
-    event = mp.Event(kind=mp.EventKind.TRANSITIONED, name="fraud", version="3", to="staging")
-    first = translate.update_request(
-        package, stage="staging", approval=None, event=event, name="fraud", version="3"
+def test_a_foreign_package_reads_one_registration_every_client_derives_alike() -> None:
+    package = {
+        "ModelPackageGroupName": "fraud",
+        "ModelPackageVersion": 3,
+        "ModelPackageArn": ARN,
+        "CreationTime": CREATED,
+        "CreatedBy": {"UserProfileName": "pipeline"},
+    }
+    first, again = (translate.foreign_registration(package) for _ in range(2))
+    assert first == again
+    assert (first.kind, first.version, first.at, first.actor) == (
+        mp.EventKind.REGISTERED,
+        "3",
+        CREATED,
+        "pipeline",
     )
-    applied = package | {"CustomerMetadataProperties": first["CustomerMetadataProperties"]}
-    again = translate.update_request(
-        applied, stage="staging", approval=None, event=event, name="fraud", version="3"
-    )
-    events = translate.read_history(
-        applied | {"CustomerMetadataProperties": again["CustomerMetadataProperties"]}, "fraud", "3"
-    )
-    assert [e.kind for e in events] == [mp.EventKind.REGISTERED, mp.EventKind.TRANSITIONED]
+
+
+# -- pointer tags ---------------------------------------------------------------------------
+
+
+def test_pointer_tags_satisfy_the_service_model_and_read_back(checker: ShapeChecker) -> None:
+    group = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/fraud"
+    request = {"ResourceArn": group, "Tags": [pointers.tag("production", "12")]}
+    assert _problems(checker, "AddTags", request) == []
+    tags = [
+        {"Key": "team", "Value": "risk"},  # someone else's tag
+        pointers.tag("production", "3"),
+        pointers.tag("staging", "4"),
+        {"Key": "modelport:pointer:odd", "Value": "not-a-version"},
+        pointers.tag("production", "5"),  # moto appends instead of upserting: the last wins
+    ]
+    assert pointers.from_tags(tags) == {"production": "5", "staging": "4"}
+
+
+def test_a_pointer_no_tag_key_can_carry_is_refused() -> None:
+    pointers.check_pointer("champion-eu")
+    for bad in ("x" * 120, "a{b}"):
+        with pytest.raises(mp.InvalidInputError) as caught:
+            pointers.check_pointer(bad)
+        assert caught.value.field == "alias"
+
+
+@pytest.mark.parametrize(
+    ("group_arn", "package_arn"),
+    [
+        (
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/fraud",
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/7",
+        ),
+        (  # moto keeps the case in group ARNs, and lower-cases it in package ARNs
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/Fraud-EU",
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-eu/7",
+        ),
+    ],
+)
+def test_a_package_arn_is_derived_from_its_group_arn(group_arn: str, package_arn: str) -> None:
+    assert pointers.package_arn(group_arn, "7") == package_arn
+
+
+# -- events in S3 -----------------------------------------------------------------------------
+
+
+def _transition(**fields: Any) -> mp.Event:
+    values: dict[str, Any] = {
+        "kind": mp.EventKind.TRANSITIONED,
+        "name": "fraud",
+        "version": "3",
+        "from_": "staging",
+        "to": "production",
+        "actor": "ci",
+        "reason": "release ~7",
+        "at": CREATED,
+    }
+    return mp.Event(**(values | fields))
+
+
+def test_an_event_object_reads_back_exactly() -> None:
+    event = _transition(rolled_back="2")
+    assert events.decode_event(events.encode_event(event), "fraud", "3") == event
+    with pytest.raises(metadata.CorruptMetadataError):
+        events.decode_event(b"{not json", "fraud", "3")
+
+
+def test_a_transition_is_indexed_under_both_stages_and_reads_back_from_the_key() -> None:
+    root = events.model_root("/models/", "fraud")
+    assert root == "models/fraud/.modelport"
+    event = _transition(rolled_back="2")
+    keys = events.stage_keys(root, event)
+    assert [key.split("/")[4] for key in keys] == ["staging", "production"]
+    for key in keys:
+        entry = events.stage_entry("fraud", key.rsplit("/", 1)[1])
+        assert entry == event.model_copy(update={"actor": None, "reason": None})
+    first = _transition(from_=None, rolled_back=None)
+    (key,) = events.stage_keys(root, first)
+    assert key.rsplit("/", 1)[1].endswith("~3~-~production~-")
+    assert events.stage_keys(root, _transition(kind=mp.EventKind.APPROVED)) == []
+
+
+def test_stage_entries_sort_by_time_and_odd_keys_are_skipped() -> None:
+    root = events.model_root("p", "fraud")
+    times = [CREATED + timedelta(microseconds=n) for n in (10, 9, 1_000_000)]
+    keys = [events.stage_keys(root, _transition(at=at))[1] for at in times]
+    assert sorted(keys) == [keys[1], keys[0], keys[2]]
+    assert events.stage_entry("fraud", "README") is None
+    assert events.stage_entry("fraud", "x~y~3~a~b~-") is None
 
 
 # -- the metadata budget ------------------------------------------------------------------------
@@ -293,30 +425,15 @@ def test_spread_values_fit_sagemakers_limits_and_alphabet(checker: ShapeChecker)
     assert metadata.gather(spread, "modelport.r.") == text
 
 
-def test_a_long_history_is_compacted_into_the_keys_left() -> None:
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    events = [
-        mp.Event(
-            kind=mp.EventKind.TRANSITIONED,
-            name="m",
-            version="1",
-            to=f"stage-{i}",
-            reason=f"unique reason number {i} " + "x" * (i % 50),
-            at=start + timedelta(seconds=i),
-        )
-        for i in range(3000)
-    ]
-    spread = metadata.events_properties(events, budget=10)
-    assert len(spread) <= 10
-    kept = metadata.read_events(spread, "m", "1")
-    assert kept is not None
-    assert kept[0] == events[0]
-    assert kept[-1] == events[-1]
-    assert metadata.dropped_events(spread) == len(events) - len(kept) > 0
-
-
-def test_a_package_with_hand_edited_modelport_keys_is_reported_not_misread() -> None:
-    package = _created(_request(_draft()))
+def test_a_package_with_hand_edited_modelport_keys_is_logged_and_read_natively(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    package = _created(_request(_draft(description="kept natively")))
     package["CustomerMetadataProperties"]["modelport.r.0"] = "not base64!"
     with pytest.raises(metadata.CorruptMetadataError):
-        translate.version_from_package(package, registry="")
+        metadata.read_record(package["CustomerMetadataProperties"])
+    with caplog.at_level("WARNING", logger="modelport.sagemaker"):
+        mv = translate.version_from_package(package, registry="")
+    assert "does not decode" in caplog.text
+    assert (mv.version, mv.digest, mv.metrics) == ("3", None, {})
+    assert mv.description == "kept natively"  # from ModelPackageDescription

@@ -144,9 +144,13 @@ def error_code(exc: ClientError) -> str:
 
 
 def is_missing(exc: ClientError) -> bool:
-    """SageMaker answers a missing group or package with a ValidationException."""
+    """SageMaker answers a missing group or package with a ValidationException ("does not
+    exist"; moto says "not found" of a package)."""
     code = error_code(exc)
-    return code in NOT_FOUND or (code == "ValidationException" and "does not exist" in str(exc))
+    text = str(exc)
+    return code in NOT_FOUND or (
+        code == "ValidationException" and ("does not exist" in text or "not found" in text)
+    )
 
 
 def is_already_existing(exc: ClientError) -> bool:

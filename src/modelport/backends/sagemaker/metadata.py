@@ -1,20 +1,20 @@
-"""The lossless copy of a version's neutral record and history in ``CustomerMetadataProperties``.
+"""The lossless copy of a version's neutral record in ``CustomerMetadataProperties``.
 
 SageMaker allows at most 50 keys per package, values of 1-256 characters drawn from
-letters, digits, spaces and ``_.:/=+-@`` (no JSON punctuation). So each payload is JSON,
+letters, digits, spaces and ``_.:/=+-@`` (no JSON punctuation). So the record is JSON,
 zlib-compressed, base64-encoded (whose alphabet is allowed) and spread over numbered keys:
 
 | key | value |
 |---|---|
-| `modelport.format` | `1`: the layout version; marks a package modelport wrote |
+| `modelport.format` | `2`: the layout version; marks a package modelport wrote |
 | `modelport.key` | the register's ClientToken (derived from its idempotency key) |
 | `modelport.r.0` ... `.N` | the record: digest, metrics, params, tags, description, lineage |
-| `modelport.e.0` ... `.M` | the history: `{"d": dropped, "e": [events, no name/version]}` |
 
-The record is written once, at register, and may use at most :data:`RECORD_MAX_KEYS`
-keys (about 7.5 kB compressed); a draft that needs more is refused before any call,
-naming its largest field. The history gets the keys left over; when it outgrows them
-the oldest events after the first (the registration) are dropped and counted in ``d``.
+Every one of these keys is written once, at register, and never changes: that is what
+lets a per-field update re-send them without undoing anyone's write. The record may use
+at most :data:`RECORD_MAX_KEYS` keys (about 7.5 kB compressed), leaving the rest to other
+tools; a draft that needs more is refused before any call, naming its largest field.
+The history is not here: each event is its own S3 object (see :mod:`.events`).
 """
 
 from __future__ import annotations
@@ -27,22 +27,17 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from modelport.errors import InvalidInputError
-from modelport.models import Event
 
 NAMESPACE = "modelport."
 FORMAT_KEY = "modelport.format"
-FORMAT = "1"
+FORMAT = "2"
 TOKEN_KEY = "modelport.key"
 RECORD_PREFIX = "modelport.r."
-EVENTS_PREFIX = "modelport.e."
 MAX_KEYS = 50
 VALUE_CHARS = 256
-FIXED_KEYS = 2  # format and token
 RECORD_MAX_KEYS = 40
-_NUMBERED = re.compile(r"modelport\.[re]\.(\d+)")
+_NUMBERED = re.compile(r"modelport\.r\.(\d+)")
 
 
 class CorruptMetadataError(ValueError):
@@ -90,6 +85,15 @@ def foreign(properties: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in properties.items() if not owned(k)}
 
 
+def immutable(properties: Mapping[str, str]) -> dict[str, str]:
+    """modelport's keys: written once at register, never changed afterwards."""
+    return {k: v for k, v in properties.items() if owned(k)}
+
+
+def written_by_modelport(properties: Mapping[str, str] | None) -> bool:
+    return FORMAT_KEY in (properties or {})
+
+
 # -- the record ------------------------------------------------------------------------
 
 
@@ -115,67 +119,3 @@ def read_record(properties: Mapping[str, str]) -> dict[str, Any] | None:
     if not isinstance(record, dict):
         raise CorruptMetadataError("the modelport record is not an object")
     return record
-
-
-# -- the history -----------------------------------------------------------------------
-
-
-def event_budget(properties: Mapping[str, str]) -> int:
-    """How many keys the history may use next to the record and everyone else's keys."""
-    others = [k for k in properties if not k.startswith(EVENTS_PREFIX)]
-    return MAX_KEYS - len(set(others) | {FORMAT_KEY, TOKEN_KEY})
-
-
-def events_properties(events: list[Event], budget: int, dropped: int = 0) -> dict[str, str]:
-    """The history's keys within ``budget`` keys. When it does not fit, the first event (the
-    registration) and as many of the newest as fit are kept; the rest are counted as dropped."""
-    if budget < 1:
-        raise InvalidInputError(
-            f"no CustomerMetadataProperties key is left for the history ({MAX_KEYS} are used)",
-            field="history",
-        )
-    whole = _events_spread(events, dropped)
-    if len(whole) <= budget:
-        return whole
-    first, rest = events[:1], events[1:]
-    fits, too_many = 0, len(rest)  # binary search: how many of the newest events fit
-    while too_many - fits > 1:
-        middle = (fits + too_many) // 2
-        candidate = _events_spread(first + rest[-middle:], dropped + len(rest) - middle)
-        fits, too_many = (middle, too_many) if len(candidate) <= budget else (fits, middle)
-    kept = first + rest[len(rest) - fits :]
-    spread_events = _events_spread(kept, dropped + len(rest) - fits)
-    if len(spread_events) > budget:  # even the registration alone is too big: keep the newest
-        spread_events = _events_spread(events[-1:], dropped + len(events) - 1)
-    return spread_events
-
-
-def _events_spread(events: list[Event], dropped: int) -> dict[str, str]:
-    return spread(EVENTS_PREFIX, encode({"d": dropped, "e": _dump(events)}))
-
-
-def read_events(properties: Mapping[str, str], name: str, version: str) -> list[Event] | None:
-    """The stored history, or None when modelport never wrote one here."""
-    text = gather(properties, EVENTS_PREFIX)
-    if text is None:
-        return None
-    payload = decode(text)
-    try:
-        return [Event.model_validate({**e, "name": name, "version": version}) for e in payload["e"]]
-    except (KeyError, TypeError, ValidationError) as exc:
-        raise CorruptMetadataError(f"the modelport history does not decode: {exc}") from None
-
-
-def dropped_events(properties: Mapping[str, str]) -> int:
-    text = gather(properties, EVENTS_PREFIX)
-    if text is None:
-        return 0
-    count = decode(text).get("d", 0)
-    return count if isinstance(count, int) else 0
-
-
-def _dump(events: list[Event]) -> list[dict[str, Any]]:
-    return [
-        e.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"name", "version"})
-        for e in events
-    ]

@@ -1,4 +1,4 @@
-"""Neutral records <-> SageMaker model packages: pure functions, no boto3.
+"""Neutral <-> SageMaker model packages: pure functions, no boto3.
 
 | neutral | SageMaker |
 |---|---|
@@ -15,6 +15,7 @@
 | stage `archived` | `ModelLifeCycle.Stage=Archived` |
 | custom stage (`shadow-eu`) | `ModelLifeCycle.Stage` as it is (`shadow-eu`) |
 | transition reason | `ModelLifeCycle.StageDescription` |
+| exclusive stage holder | group tag `modelport:pointer:<stage>` = version (see `pointers`) |
 | artifact | `InferenceSpecification.Containers[0].ModelDataUrl` (a `model.tar.gz`) |
 | inference image | `InferenceSpecification.Containers[0].Image` (the URL's `image=`) |
 | description | `ModelPackageDescription` (control characters shown as spaces) |
@@ -22,23 +23,33 @@
 | lineage.run | `MetadataProperties.GeneratedBy` when it is a SageMaker ARN (training job) |
 | created_at / updated_at | `CreationTime` / `LastModifiedTime` |
 | the whole record, exactly | `CustomerMetadataProperties` `modelport.r.*` (see `metadata`) |
-| history | `CustomerMetadataProperties` `modelport.e.*` (see `metadata`) |
+| history | one S3 object per event (see `events`) |
+
+``ModelLifeCycle`` is the projection SageMaker's console shows; who holds an exclusive
+stage is the group's pointer tag, and the facade trusts the tag where the two disagree.
+Each update request carries one field: the stage (``ModelLifeCycle``) or the approval.
 
 Metrics are not written to ``ModelMetrics``: it only references JSON reports in S3 in
 formats of SageMaker's own tools; they are kept in the lossless record.
 
-Packages modelport did not write (SageMaker Pipelines, the console) are read like this:
-approval from ``ModelApprovalStatus``; stage from ``ModelLifeCycle.Stage`` when set
-(lower-cased), else from approval: Approved -> ``production`` (SageMaker's own convention:
-the newest approved package is the one deployed, and resolve picks the most recently
-changed holder), Rejected -> ``archived``, pending -> ``development``; artifact from the
+Packages modelport did not write (SageMaker Pipelines, the console; no ``modelport.*``
+keys) are read like this: approval from ``ModelApprovalStatus``; stage from
+``ModelLifeCycle.Stage`` when set (lower-cased), else from approval (Approved ->
+``production``, Rejected -> ``archived``, pending -> ``development``); artifact from the
 inference specification; lineage from ``MetadataProperties``; tags from their
 ``CustomerMetadataProperties``; digest None; history a single ``registered`` event at
-``CreationTime``.
+``CreationTime`` (with an id derived from the ARN), followed by the events modelport
+appended since. SageMaker's own convention says the newest approved package is the one
+deployed, so while a group has no ``production`` pointer tag, the newest ``Approved``
+package holds ``production`` if it is such a package whose ``ModelLifeCycle`` is unset or
+``Production`` (one ``ListModelPackages`` call finds it). Any other foreign package whose
+stage reads ``production`` is shown as replaced (``archived``), so the convention can
+never make two holders.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -56,10 +67,12 @@ from modelport.models import (
     ModelVersion,
     Stage,
     VersionDraft,
+    derived_event_id,
 )
 from modelport.validation import STAGE
 
 JsonDict = dict[str, Any]
+log = logging.getLogger("modelport.sagemaker")
 
 GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 NATIVE_STAGE = GROUP_NAME  # ModelLifeCycle.Stage is an EntityName too
@@ -109,6 +122,17 @@ def check_stage(stage: str) -> None:
         )
 
 
+def check_bucket(bucket: str | None, name: str | None = None) -> None:
+    """Writes need the bucket: it holds the audit trail (and uploaded artifacts)."""
+    if bucket is None:
+        raise InvalidInputError(
+            "modelport keeps each version's audit trail (and uploads local artifacts) in "
+            "S3: add bucket=<name> to the sagemaker:// URL",
+            field="bucket",
+            model=name,
+        )
+
+
 def check_draft(draft: VersionDraft, *, image: str | None, bucket: str | None) -> None:
     """Everything SageMaker would refuse in ``draft``, raised before any call."""
     check_group_name(draft.name)
@@ -119,13 +143,7 @@ def check_draft(draft: VersionDraft, *, image: str | None, bucket: str | None) -
             field="image",
             model=draft.name,
         )
-    if draft.source_is_local and bucket is None:
-        raise InvalidInputError(
-            "registering a local artifact uploads it to S3: add bucket=<name> to the "
-            "sagemaker:// URL, or register an s3:// URI",
-            field="bucket",
-            model=draft.name,
-        )
+    check_bucket(bucket, draft.name)
     if not draft.source_is_local:
         _check_source_uri(draft)
     if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
@@ -210,7 +228,6 @@ def create_request(draft: VersionDraft, *, image: str, artifact_uri: str, token:
     """``CreateModelPackage`` arguments for ``draft``; ``check_draft`` has passed."""
     properties = {metadata.FORMAT_KEY: metadata.FORMAT, metadata.TOKEN_KEY: token}
     properties |= metadata.record_properties(record_of(draft))
-    properties |= metadata.events_properties(list(draft.history), metadata.event_budget(properties))
     request: JsonDict = {
         "ModelPackageGroupName": draft.name,
         "ClientToken": token,
@@ -229,44 +246,28 @@ def create_request(draft: VersionDraft, *, image: str, artifact_uri: str, token:
     return request
 
 
-def update_request(
-    package: JsonDict,
-    *,
-    stage: str | None,
-    approval: Approval | None,
-    event: Event | None,
-    name: str,
-    version: str,
+def stage_request(arn: str, stage: str, reason: str | None) -> JsonDict:
+    """``UpdateModelPackage`` arguments that set the stage (``ModelLifeCycle``) only."""
+    return {"ModelPackageArn": arn, "ModelLifeCycle": life_cycle(stage, reason)}
+
+
+def approval_request(
+    arn: str, approval: Approval, reason: str | None, immutable: Mapping[str, str]
 ) -> JsonDict:
-    """``UpdateModelPackage`` arguments: read, merge, write. The stage (``ModelLifeCycle``)
-    and the whole metadata map are always re-sent; approval only when it changes."""
-    current = version_from_package(package, registry="")
-    properties = dict(package.get("CustomerMetadataProperties") or {})
-    events = read_history(package, name, version)
-    if event is not None and event not in events:
-        events.append(event)
-    budget = metadata.event_budget(properties)
-    dropped = metadata.dropped_events(properties)
-    stale = [k for k in properties if k.startswith(metadata.EVENTS_PREFIX)]
-    for key in stale:
-        del properties[key]
-    properties[metadata.FORMAT_KEY] = metadata.FORMAT
-    properties |= metadata.events_properties(events, budget, dropped)
-    reason = event.reason if event is not None else None
+    """``UpdateModelPackage`` arguments that set the approval (and its reason) only.
+
+    ``immutable`` (modelport's own ``CustomerMetadataProperties``: format, token, record,
+    written once at register and never changed) is re-sent as it is. On SageMaker that
+    merges the same values again, a no-op; on moto, whose UpdateModelPackage wipes every
+    field not sent, it keeps the record. No mutable value is re-sent."""
     request: JsonDict = {
-        "ModelPackageArn": package["ModelPackageArn"],
-        "ModelLifeCycle": life_cycle(stage or current.stage, reason if stage else None),
-        "CustomerMetadataProperties": properties,
+        "ModelPackageArn": arn,
+        "ModelApprovalStatus": APPROVAL_TO_NATIVE[approval],
     }
-    removed = [k for k in stale if k not in properties]
-    if removed:
-        request["CustomerMetadataPropertiesToRemove"] = removed
-    if approval is not None and approval is not current.approval:
-        request["ModelApprovalStatus"] = APPROVAL_TO_NATIVE[approval]
-        if reason:
-            request["ApprovalDescription"] = one_line(reason)
-    if stage is None and "ModelLifeCycle" in package:
-        request["ModelLifeCycle"] = package["ModelLifeCycle"]  # keep its description too
+    if reason:
+        request["ApprovalDescription"] = one_line(reason)
+    if immutable:
+        request["CustomerMetadataProperties"] = dict(immutable)
     return request
 
 
@@ -277,14 +278,45 @@ def approval_of(package: Mapping[str, Any]) -> Approval:
     return APPROVAL_FROM_NATIVE.get(str(package.get("ModelApprovalStatus")), Approval.PENDING)
 
 
-def stage_of(package: Mapping[str, Any]) -> str:
-    """The neutral stage of a package or a package summary (both carry these fields)."""
-    cycle = package.get("ModelLifeCycle") or {}
-    native = str(cycle.get("Stage") or "")
+def is_foreign(package: Mapping[str, Any]) -> bool:
+    """Whether modelport did not write this package (a pipeline, the console did)."""
+    return not metadata.written_by_modelport(package.get("CustomerMetadataProperties"))
+
+
+def native_stage(package: Mapping[str, Any]) -> str | None:
+    """``ModelLifeCycle.Stage`` as a neutral stage; None when unset or not one."""
+    native = str((package.get("ModelLifeCycle") or {}).get("Stage") or "")
     lowered = native.lower()
-    if lowered in STAGE_TO_NATIVE or STAGE.fullmatch(lowered):
-        return lowered
-    return STAGE_FROM_APPROVAL[approval_of(package)]
+    return lowered if lowered in STAGE_TO_NATIVE or STAGE.fullmatch(lowered) else None
+
+
+def stage_of(package: Mapping[str, Any], *, foreign: bool) -> str:
+    """The stage field of a package: its ``ModelLifeCycle``; without one, a foreign
+    package's approval (SageMaker's convention), a modelport package's ``development``
+    (a service that keeps no ``ModelLifeCycle``, such as moto)."""
+    native = native_stage(package)
+    if native is not None:
+        return native
+    return STAGE_FROM_APPROVAL[approval_of(package)] if foreign else Stage.DEVELOPMENT.value
+
+
+def possible_stages(summary: Mapping[str, Any]) -> set[str]:
+    """The stages a package summary may turn out to be in once described (summaries do
+    not say whether modelport wrote the package, nor which pointers name it)."""
+    stages = {stage_of(summary, foreign=True), stage_of(summary, foreign=False)}
+    if Stage.PRODUCTION.value in stages:
+        stages.add(Stage.ARCHIVED.value)  # a foreign one replaced (see version_from_package)
+    return stages
+
+
+def production_by_convention(package: Mapping[str, Any]) -> bool:
+    """A foreign ``Approved`` package whose stage reads ``production``: it holds production
+    while it is the group's newest approved package and no pointer says otherwise."""
+    return (
+        is_foreign(package)
+        and approval_of(package) is Approval.APPROVED
+        and stage_of(package, foreign=True) == Stage.PRODUCTION.value
+    )
 
 
 def artifact_uri_of(package: Mapping[str, Any]) -> str:
@@ -294,15 +326,18 @@ def artifact_uri_of(package: Mapping[str, Any]) -> str:
     return str(first.get("ModelDataUrl") or source.get("S3Uri") or package.get("SourceUri") or "")
 
 
-def version_from_package(package: Mapping[str, Any], registry: str) -> ModelVersion:
-    """A described model package as a neutral record (modelport's or anyone's)."""
+def version_from_package(
+    package: Mapping[str, Any], registry: str, aliases: tuple[str, ...] = ()
+) -> ModelVersion:
+    """A described model package as a neutral record (modelport's or anyone's);
+    ``aliases`` are the pointers naming it."""
     properties = package.get("CustomerMetadataProperties") or {}
-    record = metadata.read_record(properties) or _foreign_record(package)
+    record = _record(package, properties) or _foreign_record(package)
     tags = metadata.foreign(properties) | record.get("tags", {})
     return ModelVersion(
         name=str(package["ModelPackageGroupName"]),
         version=str(package["ModelPackageVersion"]),
-        stage=stage_of(package),
+        stage=_shown_stage(package, aliases),
         approval=approval_of(package),
         artifact_uri=artifact_uri_of(package),
         digest=record.get("digest"),
@@ -311,6 +346,7 @@ def version_from_package(package: Mapping[str, Any], registry: str) -> ModelVers
         tags=tags,
         description=record.get("description"),
         lineage=Lineage.model_validate(record.get("lineage", {})),
+        aliases=aliases,
         created_at=_time(package.get("CreationTime")),
         updated_at=_time(package.get("LastModifiedTime") or package.get("CreationTime")),
         registry=registry,
@@ -318,22 +354,39 @@ def version_from_package(package: Mapping[str, Any], registry: str) -> ModelVers
     )
 
 
-def read_history(package: Mapping[str, Any], name: str, version: str) -> list[Event]:
-    """The stored history, or for a package modelport never wrote, its registration."""
-    properties = package.get("CustomerMetadataProperties") or {}
-    stored = metadata.read_events(properties, name, version)
-    if stored is not None:
-        return stored
-    return [
-        Event(
-            kind=EventKind.REGISTERED,
-            name=name,
-            version=version,
-            to=Stage.DEVELOPMENT.value,
-            actor=_creator(package),
-            at=_time(package["CreationTime"]),
-        )
-    ]
+def _shown_stage(package: Mapping[str, Any], aliases: tuple[str, ...]) -> str:
+    """The stage field; a foreign package that reads ``production`` but holds it through
+    no pointer (tag or convention) was replaced: ``archived``. So however many approved
+    packages a pipeline left, one at most reads ``production``."""
+    foreign = is_foreign(package)
+    stage = stage_of(package, foreign=foreign)
+    if foreign and stage == Stage.PRODUCTION.value and stage not in aliases:
+        return Stage.ARCHIVED.value
+    return stage
+
+
+def foreign_registration(package: Mapping[str, Any]) -> Event:
+    """The ``registered`` event of a package modelport never wrote: every client derives
+    the same one (its id comes from the ARN)."""
+    return Event(
+        id=derived_event_id("sagemaker", "registered", str(package["ModelPackageArn"])),
+        kind=EventKind.REGISTERED,
+        name=str(package["ModelPackageGroupName"]),
+        version=str(package["ModelPackageVersion"]),
+        to=Stage.DEVELOPMENT.value,
+        actor=_creator(package),
+        at=_time(package["CreationTime"]),
+    )
+
+
+def _record(package: Mapping[str, Any], properties: Mapping[str, str]) -> JsonDict | None:
+    """modelport's record, or None; one that does not decode (edited by hand, cut short)
+    is logged and the package is read from its native fields, so it stays usable."""
+    try:
+        return metadata.read_record(properties)
+    except metadata.CorruptMetadataError as exc:
+        log.warning("%s: %s; read from its native fields", package.get("ModelPackageArn"), exc)
+        return None
 
 
 def _foreign_record(package: Mapping[str, Any]) -> JsonDict:

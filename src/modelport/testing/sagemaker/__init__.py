@@ -8,7 +8,8 @@ drifts from the real wire contract therefore fails loudly instead of hiding bugs
 Modules: ``shapes`` (the model's constraints; Java patterns in ``patterns``), ``registry``
 (state and operation semantics), ``faults`` (throttling, 5xx, lost responses), ``server``
 (``SageMakerRegistryService``, AWS JSON 1.1 over ``ThreadingHTTPServer``) and ``s3``
-(``MotoS3Server``, moto's S3 on localhost).
+(``MotoS3Server``, moto's server on localhost: S3, and
+SageMaker itself for tests against moto).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""``MotoS3Server``: moto's S3 on 127.0.0.1 and a free port."""
+"""``MotoS3Server``: moto's server on 127.0.0.1 and a free port."""
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from typing import Any
 
@@ -10,8 +11,9 @@ from .lifecycle import ThreadedServer
 
 
 class MotoS3Server(ThreadedServer):
-    """moto's S3 on 127.0.0.1 and a free port. moto keeps its state in module globals, so
-    every MotoS3Server in one process shares buckets; ``reset()`` clears them all."""
+    """moto's ``ThreadedMotoServer`` on 127.0.0.1 and a free port: S3 for the rig, and every
+    other service moto serves on the same port (STS, SageMaker). moto keeps its state in
+    module globals, so every MotoS3Server in one process shares it; ``reset()`` clears it."""
 
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
@@ -22,6 +24,8 @@ class MotoS3Server(ThreadedServer):
         if self._server is None:
             from moto.server import ThreadedMotoServer  # heavy; import only when used
 
+            # werkzeug logs each request at INFO: thousands of lines a test run pays for.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
             host, port = self._server.get_host_and_port()

@@ -36,12 +36,19 @@ def _promote_in_turn(registry: mp.Registry, name: str, versions: list[str]) -> N
         registry.transition(f"{name}/{version}", "production")
 
 
-def test_reads_cost_the_same_on_a_small_and_a_500_version_model(
+def _small_and_large(
     case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
-) -> None:
+) -> tuple[str, str]:
     small, large = f"{name}-small", f"{name}-large"
     case.seed(registry, small, PAGE_SIZE, model_dir)
     case.seed(registry, large, LARGE, model_dir)
+    return small, large
+
+
+def test_reads_cost_the_same_on_a_small_and_a_500_version_model(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    small, large = _small_and_large(case, registry, name, model_dir)
     for model in (small, large):
         _promote_in_turn(registry, model, ["1", "2"])
     small_costs = _read_costs(case, registry, small)
@@ -52,10 +59,8 @@ def test_reads_cost_the_same_on_a_small_and_a_500_version_model(
 def test_rollback_reads_the_stage_history_not_every_version(
     case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
 ) -> None:
-    small, large = f"{name}-small", f"{name}-large"
-    case.seed(registry, small, PAGE_SIZE, model_dir)
-    case.seed(registry, large, LARGE, model_dir)
     costs = []
+    small, large = _small_and_large(case, registry, name, model_dir)
     for model in (small, large):
         _promote_in_turn(registry, model, ["1", "2", "3"])
         costs.append(_calls(case, registry, lambda m=model: registry.rollback(m)))  # type: ignore[misc]

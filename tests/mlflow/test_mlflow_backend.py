@@ -326,6 +326,7 @@ def test_mlflow_url_means_mlflows_own_default(
     db: Path, name: str, model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    monkeypatch.chdir(db.parent)  # MLflow's default artifact root is ./mlruns
     with mp.connect("mlflow://") as reg:
         mv = reg.register(name, model_dir)
     assert str(MlflowClient(f"sqlite:///{db}").get_model_version(name, mv.version).version) == "1"

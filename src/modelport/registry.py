@@ -636,24 +636,22 @@ class Registry:
         if ref.kind is RefKind.LATEST:
             return self._reconciled(self._call(lambda: backend.latest_version(ref.name)))
         aliased = ref.kind is RefKind.LABEL and Capability.ALIASES in self.capabilities
-        if self._is_pointer_stage(ref.value) or aliased:
+        if aliased and not self._is_pointer_stage(ref.value):
             found = self._call(lambda: backend.pointed_version(ref.name, ref.value))
             if found is not None:
                 return self._reconciled(found)
-        holder = self._holder(ref.name, ref.value, pointer_checked=True)
+        holder = self._holder(ref.name, ref.value)
         if holder is not None:
             return holder
         raise VersionNotFoundError(
             f"no version of {ref.name!r} is in {ref.value!r}", model=ref.name, field="stage"
         )
 
-    def _holder(
-        self, name: str, stage: str, *, pointer_checked: bool = False
-    ) -> ModelVersion | None:
+    def _holder(self, name: str, stage: str) -> ModelVersion | None:
         """The version in ``stage``: the pointer's for an exclusive stage; else (or when
         the model has no such pointer: a model managed outside modelport, with MLflow's
         legacy stages, say) the most recently changed version whose stage field reads it."""
-        if self._is_pointer_stage(stage) and not pointer_checked:
+        if self._is_pointer_stage(stage):
             found = self._call(lambda: self.backend.pointed_version(name, stage))
             if found is not None:
                 return self._reconciled(found)

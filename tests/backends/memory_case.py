@@ -20,7 +20,7 @@ def _backend(reg: mp.Registry) -> MemoryBackend:
 
 
 def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
-    _backend(reg).set_alias(name, version, alias)
+    _backend(reg).set_pointer(name, alias, version)
 
 
 def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:

@@ -88,7 +88,7 @@ def test_reading_back_gives_the_registered_record(registry: mp.Registry) -> None
 def test_set_alias_resolves_through_the_facade(registry: mp.Registry) -> None:
     backend = registry.backend
     assert isinstance(backend, MemoryBackend)
-    backend.set_alias("fraud", "1", "champion")
+    backend.set_pointer("fraud", "champion", "1")
     assert registry.resolve("fraud@champion").version == "1"
     assert registry.resolve("fraud/1").aliases == ("champion",)
     with pytest.raises(mp.VersionNotFoundError) as caught:

@@ -197,10 +197,6 @@ class MemoryBackend(Backend):
                 if placed.kind is EventKind.TRANSITIONED:
                     model.transitions[event.id] = placed
 
-    def set_alias(self, name: str, version: str, alias: str) -> None:
-        """Point an alias at a version, as a user of the backend's own API would."""
-        self.set_pointer(name, alias, version)
-
     def _update(self, name: str, version: str, **fields: object) -> None:
         with self._lock:
             stored = self._stored(name, version)

@@ -48,9 +48,11 @@ def registry(url: str) -> Iterator[mp.Registry]:
 
 
 @pytest.fixture
-def global_mlflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Plain MLflow code in this process, pointed at a registry by MLFLOW_TRACKING_URI."""
+def global_mlflow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Plain MLflow code in this process, pointed at a registry by MLFLOW_TRACKING_URI;
+    run in a temporary folder, where MLflow's default ./mlruns then lands."""
     monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
     yield
     mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 

@@ -482,22 +482,22 @@ class Registry:
     def _release(self, name: str, version: str, stage: str) -> None:
         """Let go of ``stage``'s pointer if it still names ``version`` (a promotion of
         another version may have moved it meanwhile: then it is not ours to delete)."""
-        if self._call(lambda: self.backend.read_pointers(name)).get(stage) == version:
+        if self._pointer(name, stage) == version:
             self._call(lambda: self.backend.delete_pointer(name, stage))
 
     def _converge(
         self, name: str, stage: str, me: str, actor: str | None, reason: str | None
     ) -> bool:
         """After a pointer write, repair toward the pointer (and say whether ``me`` holds
-        the stage): every version the stage's
-        log shows entering and not leaving, other than the holder, is retired (archived,
-        with one exit event whose id every client derives the same way, so concurrent
-        repairs record it once). Each writer logs its entry before its pointer write, so
-        the last pointer writer reads every entry when it re-reads. If the pointer is gone
-        (a concurrent release), the newest entrant takes it: a winner every client
-        computes alike."""
+        the stage): every version the stage's log shows entering and not leaving, other
+        than the holder, is retired (archived, with one exit event whose id every client
+        derives the same way, so concurrent repairs record it once). Each writer logs its
+        entry before its pointer write, so the last pointer writer reads every entry when
+        it re-reads: a repairer that finds the pointer moved on stops, leaving the rest to
+        that writer. If the pointer is gone (a concurrent release), the newest entrant
+        takes it: a winner every client computes alike."""
         backend = self.backend
-        holder = self._call(lambda: backend.read_pointers(name)).get(stage)
+        holder = self._pointer(name, stage)
         log = self._call(lambda: backend.read_stage_log(name, stage))
         open_entries = _open_entries(log, stage)
         repaired = holder is None and bool(open_entries)
@@ -512,10 +512,16 @@ class Registry:
             self._call(lambda: self.backend.write_stage(name, me, stage, reason))
         else:
             self._project(name, holder, stage, None)
-        for entry in open_entries.values():
-            if entry.version != holder:
-                self._retire(entry, stage, holder, actor)
+        for entry in sorted(open_entries.values(), key=lambda e: (e.at, e.id)):
+            if entry.version == holder:
+                continue
+            if self._pointer(name, stage) != holder:
+                return False  # a later writer moved it: its repair covers every entry
+            self._retire(entry, stage, holder, actor)
         return holder == me
+
+    def _pointer(self, name: str, stage: str) -> str | None:
+        return self._call(lambda: self.backend.read_pointers(name)).get(stage)
 
     def _project(self, name: str, version: str, stage: str, reason: str | None) -> None:
         """Write the version's own stage field if it does not read ``stage`` already (a
@@ -537,7 +543,8 @@ class Registry:
             reason=f"replaced{successor}",
         )
         self._call(lambda: self.backend.append_events(name, version, [exit_event]))
-        self._project(name, version, Stage.ARCHIVED.value, exit_event.reason)
+        archived = Stage.ARCHIVED.value  # an open entrant's field never reads archived yet
+        self._call(lambda: self.backend.write_stage(name, version, archived, exit_event.reason))
 
     def _is_pointer_stage(self, stage: str) -> bool:
         return stage in self.policy.exclusive_stages

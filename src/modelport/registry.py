@@ -45,7 +45,9 @@ from modelport.policy import MetricGate, Policy, evaluate_gates
 from modelport.refs import ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
 from modelport.validation import (
+    MAX_ACTOR_CHARS,
     MAX_DESCRIPTION_CHARS,
+    MAX_REASON_CHARS,
     check_metrics,
     check_model_name,
     check_stage,
@@ -55,8 +57,6 @@ from modelport.validation import (
 
 T = TypeVar("T")
 _URI_PREFIXES = ("runs:/", "models:/")
-MAX_REASON_CHARS = 1000
-MAX_ACTOR_CHARS = 256
 
 
 class Registry:

@@ -19,6 +19,8 @@ STAGE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/ -]{0,249}")
 MAX_VALUE_CHARS = 5000
 MAX_DESCRIPTION_CHARS = 5000
+MAX_REASON_CHARS = 1000  # the reason of a transition, approval or alias change
+MAX_ACTOR_CHARS = 256
 MAX_ENTRIES = 200
 
 

@@ -205,7 +205,9 @@ class Registry:
         }
         source_text, is_local = self._check_source(name, source)
         digest = self._digest_of(source_text, is_local)
+        key = _idempotency_key(idempotency_key)
         event = Event(
+            id=derived_event_id("registered", name, key),  # a retried register: one event
             kind=EventKind.REGISTERED,
             name=name,
             version="",
@@ -218,7 +220,7 @@ class Registry:
             source_is_local=is_local,
             digest=digest,
             history=(event,),
-            idempotency_key=_idempotency_key(idempotency_key),
+            idempotency_key=key,
             **checked,
         )
 

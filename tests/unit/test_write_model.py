@@ -123,3 +123,13 @@ def test_set_alias_without_the_capability_names_it(model_dir: Path) -> None:
     with pytest.raises(mp.UnsupportedOperation) as caught:
         reg.set_alias(f"{MODEL}/1", "champion")
     assert caught.value.capability == "aliases"
+
+
+def test_a_retried_register_records_one_registered_event(
+    registry: mp.Registry, model_dir: Path
+) -> None:
+    first = registry.register("fraud", model_dir, idempotency_key="build-42")
+    again = registry.register("fraud", model_dir, idempotency_key="build-42")
+    assert again.version == first.version
+    (registered,) = registry.history(first.ref)
+    assert registered.id == derived_event_id("registered", "fraud", "build-42")

@@ -17,9 +17,10 @@ from mlflow.protos.databricks_pb2 import (
 )
 
 import modelport as mp
+from modelport.backends.kit.errors import Context
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow.config import MlflowConfig, parse_config
-from modelport.backends.mlflow.errors import translate
+from modelport.backends.mlflow.errors import ERRORS
 from modelport.backends.mlflow.translate import RawVersion, stage_of
 from modelport.urls import parse_url
 
@@ -201,7 +202,7 @@ def _wrapped(cause: Exception) -> MlflowException:
     ],
 )  # fmt: skip
 def test_mlflow_errors_become_modelport_errors(exc: Exception, kind: type[Exception]) -> None:
-    translated = translate(exc, URL, model="m", version="3")
+    translated = ERRORS.error_for(exc, Context(URL, "m", "3"))
     assert type(translated) is kind
     assert translated.url == URL
     assert str(exc).split(":")[-1].strip()[:10] in str(translated)

@@ -14,7 +14,8 @@ from botocore.exceptions import (
 )
 
 import modelport as mp
-from modelport.backends.sagemaker.errors import Context, translate
+from modelport.backends.kit.errors import Context
+from modelport.backends.sagemaker.errors import ERRORS
 
 CTX = Context("sagemaker://us-east-1", "fraud", "3")
 
@@ -54,7 +55,7 @@ def _client_error(code: str, message: str = "boom", status: int = 400) -> Client
     ],
 )
 def test_each_failure_becomes_its_modelport_error(exc: Exception, error: type[Exception]) -> None:
-    translated = translate(exc, CTX)
+    translated = ERRORS.error_for(exc, CTX)
     assert type(translated) is error
     assert (translated.model, translated.version) == ("fraud", "3")
     assert "sagemaker://us-east-1" in str(translated)
@@ -62,11 +63,11 @@ def test_each_failure_becomes_its_modelport_error(exc: Exception, error: type[Ex
 
 def test_does_not_exist_without_a_version_is_a_missing_model() -> None:
     exc = _client_error("ValidationException", "Model Package Group fraud does not exist.")
-    assert type(translate(exc, Context("u", "fraud"))) is mp.ModelNotFoundError
+    assert type(ERRORS.error_for(exc, Context("u", "fraud"))) is mp.ModelNotFoundError
 
 
 def test_an_s3_upload_failure_is_classified_by_its_cause() -> None:
     upload_failure = S3UploadFailedError("Failed to upload: AccessDenied")
     upload_failure.__cause__ = _client_error("AccessDenied", status=403)
-    assert type(translate(upload_failure, CTX)) is mp.AuthenticationError
-    assert type(translate(S3UploadFailedError("no cause"), CTX)) is mp.TransientBackendError
+    assert type(ERRORS.error_for(upload_failure, CTX)) is mp.AuthenticationError
+    assert type(ERRORS.error_for(S3UploadFailedError("no cause"), CTX)) is mp.TransientBackendError

@@ -35,10 +35,11 @@ from mlflow.exceptions import MlflowException
 
 from modelport.artifacts import materialize
 from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.kit.errors import Context
 from modelport.backends.mlflow import storage, transport
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow.config import RESERVED_ALIAS, MlflowConfig, parse_config
-from modelport.backends.mlflow.errors import is_missing_alias, translated
+from modelport.backends.mlflow.errors import ERRORS, is_missing_alias
 from modelport.backends.mlflow.translate import (
     STAGE_TO_LEGACY,
     RawVersion,
@@ -51,7 +52,7 @@ from modelport.backends.mlflow.translate import (
 from modelport.errors import (
     ConflictError,
     InvalidInputError,
-    ModelNotFoundError,
+    NotFoundError,
     VersionNotFoundError,
 )
 from modelport.models import (
@@ -362,7 +363,7 @@ class MlflowBackend(Backend):
         try:
             with self._sdk():
                 return run_facts(self.client.get_run(run_id))
-        except (ModelNotFoundError, VersionNotFoundError):
+        except NotFoundError:
             return None  # the run was deleted: the version still reads
 
     def _by_idempotency_key(self, draft: VersionDraft) -> ModelVersion | None:
@@ -485,7 +486,7 @@ class MlflowBackend(Backend):
     def _sdk(
         self, *, model: str | None = None, version: str | None = None, field: str | None = None
     ) -> AbstractContextManager[None]:
-        return translated(self._label, model=model, version=version, field=field)
+        return ERRORS.translating(Context(self._label, model, version, field=field))
 
 
 def _name_filter(name: str) -> str:

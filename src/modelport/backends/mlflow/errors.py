@@ -1,4 +1,4 @@
-"""MLflow's exceptions translated into modelport's hierarchy.
+"""How to read MLflow's exceptions; :mod:`modelport.backends.kit.errors` does the rest.
 
 MLflow raises ``MlflowException`` with an ``error_code`` name for store and REST
 errors, and wraps connection failures of its HTTP client in a plain
@@ -7,28 +7,33 @@ errors, and wraps connection failures of its HTTP client in a plain
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from modelport.errors import (
-    AuthenticationError,
-    BackendError,
-    BackendTimeoutError,
-    ConflictError,
-    InvalidInputError,
-    ModelNotFoundError,
-    ModelportError,
-    TransientBackendError,
-    VersionNotFoundError,
+from modelport.backends.kit.errors import (
+    Diagnosis,
+    ErrorTranslator,
+    Failure,
+    classify,
+    error_table,
 )
 
-NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"})
-BAD_INPUT = frozenset(
-    {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_STATE"}
-)
-DENIED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "CUSTOMER_UNAUTHORIZED"})
-THROTTLED_OR_DOWN = frozenset(
-    {"REQUEST_LIMIT_EXCEEDED", "TEMPORARILY_UNAVAILABLE", "SERVICE_UNDER_MAINTENANCE", "ABORTED"}
+CODES = error_table(
+    {
+        Failure.NOT_FOUND: {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"},
+        Failure.INVALID_INPUT: {
+            "INVALID_PARAMETER_VALUE",
+            "BAD_REQUEST",
+            "MALFORMED_REQUEST",
+            "INVALID_STATE",
+        },
+        Failure.CONFLICT: {"RESOURCE_ALREADY_EXISTS"},
+        Failure.AUTH: {"UNAUTHENTICATED", "PERMISSION_DENIED", "CUSTOMER_UNAUTHORIZED"},
+        Failure.TIMEOUT: {"DEADLINE_EXCEEDED"},
+        Failure.TRANSIENT: {
+            "REQUEST_LIMIT_EXCEEDED",
+            "TEMPORARILY_UNAVAILABLE",
+            "SERVICE_UNDER_MAINTENANCE",
+            "ABORTED",
+        },
+    }
 )
 _HTTP_FAILURE = "API request to"  # how MLflow's HTTP client words a failed request
 _SQLITE_BUSY = ("database is locked", "database table is locked")
@@ -39,61 +44,38 @@ _LOST_UPSERT = (
     "duplicate key value violates unique constraint",  # PostgreSQL
     "Duplicate entry",  # MySQL
 )
+_OLD_SERVER_HINT = " (is this an MLflow tracking server, 2.9 or newer?)"
 
 
-@contextmanager
-def translated(
-    url: str, *, model: str | None = None, version: str | None = None, field: str | None = None
-) -> Iterator[None]:
-    """Run an SDK call, raising any non-modelport exception as its modelport counterpart."""
-    try:
-        yield
-    except ModelportError:
-        raise
-    except Exception as exc:
-        raise translate(exc, url, model=model, version=version, field=field) from exc
+def diagnose(exc: Exception) -> Diagnosis:
+    code = _code(exc)
+    hint = _OLD_SERVER_HINT if code == "ENDPOINT_NOT_FOUND" else ""
+    return Diagnosis(_failure(exc, code), str(exc) + hint)
 
 
-def translate(
-    exc: BaseException,
-    url: str,
-    *,
-    model: str | None = None,
-    version: str | None = None,
-    field: str | None = None,
-) -> ModelportError:
-    code = str(getattr(exc, "error_code", "") or "")
-    message = f"{url}: {_message(exc)}"
-    context = {"model": model, "version": version, "url": url, "field": field}
-    if isinstance(exc, FileNotFoundError):
-        return VersionNotFoundError(message, **context)
-    if any(lost in str(exc) for lost in _LOST_UPSERT):
-        return TransientBackendError(message, **context)
-    if code in NOT_FOUND:
-        if "Registered Model" in message or (version is None and field is None):
-            return ModelNotFoundError(message, **context)
-        return VersionNotFoundError(message, **context)
-    if code in BAD_INPUT:
-        return InvalidInputError(message, **context)
-    if code == "RESOURCE_ALREADY_EXISTS":
-        return ConflictError(message, **context)
-    if code in DENIED:
-        return AuthenticationError(message, **context)
-    if code == "DEADLINE_EXCEEDED" or _caused_by(exc, "Timeout", "TimeoutError"):
-        return BackendTimeoutError(message, **context)
-    if code in THROTTLED_OR_DOWN or _is_transient(exc, code):
-        return TransientBackendError(message, **context)
-    if code == "ENDPOINT_NOT_FOUND":
-        return BackendError(
-            f"{message} (is this an MLflow tracking server, 2.9 or newer?)", **context
-        )
-    return BackendError(message, **context)
+ERRORS = ErrorTranslator(diagnose)
 
 
 def is_missing_alias(exc: BaseException) -> bool:
     """MLflow answers a lookup of an unset alias with INVALID_PARAMETER_VALUE, not 404."""
-    code = str(getattr(exc, "error_code", "") or "")
-    return code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc) and "not found" in str(exc)
+    text = str(exc)
+    return _code(exc) == "INVALID_PARAMETER_VALUE" and "alias" in text and "not found" in text
+
+
+def _failure(exc: Exception, code: str) -> Failure:
+    text = str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return Failure.NOT_FOUND
+    if any(lost in text for lost in _LOST_UPSERT):
+        return Failure.TRANSIENT
+    failure = classify(CODES, code)  # MLflow's exceptions carry no HTTP status
+    if failure is Failure.NOT_FOUND and "Registered Model" in text:
+        return Failure.MODEL_NOT_FOUND
+    if failure is not Failure.OTHER:
+        return failure
+    if _caused_by(exc, "Timeout", "TimeoutError"):
+        return Failure.TIMEOUT
+    return Failure.TRANSIENT if _is_transient(exc, code) else Failure.OTHER
 
 
 def _is_transient(exc: BaseException, code: str) -> bool:
@@ -120,6 +102,5 @@ def _caused_by(exc: BaseException, *class_names: str) -> bool:
     return False
 
 
-def _message(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 500 else text[:497] + "..."
+def _code(exc: BaseException) -> str:
+    return str(getattr(exc, "error_code", "") or "")

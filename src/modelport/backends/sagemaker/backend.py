@@ -43,9 +43,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.kit.errors import Context
 from modelport.backends.sagemaker import metadata, pointers, translate
 from modelport.backends.sagemaker.config import SageMakerConfig, parse_config
-from modelport.backends.sagemaker.errors import Context, is_already_existing, translating
+from modelport.backends.sagemaker.errors import ERRORS, is_already_existing
 from modelport.backends.sagemaker.events import EventStore
 from modelport.backends.sagemaker.metadata import CorruptMetadataError
 from modelport.backends.sagemaker.session import make_client, make_session
@@ -182,11 +183,11 @@ class SageMakerBackend(Backend):
     def read_stage_log(self, name: str, stage: str) -> list[Event]:
         self._group_arn(name)
         store = self._event_store(name)
-        with translating(self._ctx(name, subject=store.location(name))):
+        with ERRORS.translating(self._ctx(name, subject=store.location(name))):
             return store.stage_log(name, stage)
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
-        with translating(Context(self._shown, subject=uri)):
+        with ERRORS.translating(Context(self._shown, subject=uri)):
             self._store().fetch(uri, dest)
 
     # -- writes --------------------------------------------------------------
@@ -247,7 +248,7 @@ class SageMakerBackend(Backend):
 
     def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
         store = self._event_store(name)
-        with translating(self._ctx(name, version, subject=store.location(name))):
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
             store.append(name, version, events)
 
     def close(self) -> None:
@@ -272,7 +273,7 @@ class SageMakerBackend(Backend):
             return draft.source
         assert self.config.bucket is not None  # checked by validate_draft
         key = self.config.artifact_key(draft.name, _slot(draft.idempotency_key), ARCHIVE_NAME)
-        with translating(
+        with ERRORS.translating(
             Context(self._shown, draft.name, subject=f"s3://{self.config.bucket}/{key}")
         ):
             return self._store().upload(Path(draft.source), self.config.bucket, key, draft.digest)
@@ -321,7 +322,7 @@ class SageMakerBackend(Backend):
         if not history:
             return
         store = self._event_store(name)
-        with translating(self._ctx(name, version, subject=store.location(name))):
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
             stored = set(store.event_ids(name, version))
             events = [
                 event
@@ -365,7 +366,7 @@ class SageMakerBackend(Backend):
 
     def _stored_events(self, name: str, version: str) -> list[Event]:
         store = self._event_store(name)
-        with translating(self._ctx(name, version, subject=store.location(name))):
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
             try:
                 return store.read(name, version)
             except CorruptMetadataError as exc:
@@ -472,14 +473,14 @@ class SageMakerBackend(Backend):
 
     def _call(self, ctx: Context, method: str, **request: Any) -> JsonDict:
         client = self._client("sagemaker")
-        with translating(ctx):
+        with ERRORS.translating(ctx):
             return cast(JsonDict, getattr(client, method)(**request))
 
     def _client(self, service: str) -> Any:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                with translating(self._ctx()):
+                with ERRORS.translating(self._ctx()):
                     client = make_client(self._session(), service, self.config)
                 self._clients[service] = client
             return client

@@ -171,15 +171,23 @@ def test_rollback_without_an_earlier_holder_exits_3(cli: Cli, model_dir: Path) -
     assert as_json(result)["error"]["type"] == "VersionNotFoundError"
 
 
-def test_set_alias_then_resolve_then_remove(cli: Cli, model_dir: Path) -> None:
+def test_alias_set_then_resolve_then_remove(cli: Cli, model_dir: Path) -> None:
     registered(cli, model_dir)
-    result = cli("--json", "set-alias", "fraud/1", "champion", "--actor", "alice")
+    result = cli("--json", "alias", "set", "fraud/1", "champion", "--actor", "alice")
     assert result.code == ExitCode.OK, result.err
     assert as_json(result)["aliases"] == ["champion"]
     assert as_json(cli("--json", "resolve", "fraud@champion"))["version"] == "1"
-    assert cli("remove-alias", "fraud", "champion").code == ExitCode.OK
+    removed = cli("--json", "alias", "remove", "fraud", "champion")
+    assert as_json(removed) == {"name": "fraud", "alias": "champion", "removed": True}
     assert cli("resolve", "fraud@champion").code == ExitCode.NOT_FOUND
-    assert cli("set-alias", "fraud/1", "production").code == ExitCode.USAGE
+    assert cli("alias", "set", "fraud/1", "production").code == ExitCode.USAGE
+
+
+def test_alias_needs_a_verb_and_the_old_spelling_is_gone(cli: Cli) -> None:
+    for argv in (["alias"], ["alias", "move", "fraud/1", "x"], ["set-alias", "fraud/1", "x"]):
+        result = cli("--json", *argv)
+        assert result.code == ExitCode.USAGE, argv
+        assert as_json(result)["error"]["type"] == "UsageError"
 
 
 # -- reads -----------------------------------------------------------------------------

@@ -301,8 +301,11 @@ def test_gate_passes_when_every_metric_meets_its_condition(cli: Cli, model_dir: 
     assert result.code == ExitCode.OK
     data = as_json(result)
     assert data["passed"] is True
-    assert [g["passed"] for g in data["gates"]] == [True, True]
+    assert data["gates"] == ["f1>=0.78", "auc>0.9"]
+    assert data["failures"] == []
     assert data["model_version"]["version"] == "1"
+    human = cli("gate", "fraud@latest", "--metric", "f1>=0.78").out
+    assert human.strip() == "fraud/1: passed f1>=0.78"
 
 
 @pytest.mark.parametrize("gate", ["f1>=0.9", "precision>0.5", "f1<0.5"])
@@ -312,9 +315,11 @@ def test_gate_failure_exits_1(cli: Cli, model_dir: Path, gate: str) -> None:
     assert result.code == ExitCode.FAILED
     assert "FAIL" in result.out
     assert "gate failed" in result.err
-    data = as_json(cli("--json", "gate", "fraud/1", "--metric", gate))
+    assert len(result.out.strip().splitlines()) == 2  # the verdict, then the one failure
+    data = as_json(cli("--json", "gate", "fraud/1", "--metric", "f1>=0.5", "--metric", gate))
     assert data["passed"] is False
-    assert data["gates"][0]["failure"]
+    assert len(data["failures"]) == 1
+    assert gate in data["failures"][0]
 
 
 def test_bad_gate_exits_2_before_opening_the_registry(cli: Cli, connect: FakeConnect) -> None:

@@ -12,28 +12,27 @@ from modelport.cli.parsing import parse_gates
 
 
 def gate(args: argparse.Namespace, out: Output) -> int:
-    gates = parse_gates(args.metric)  # bad gates fail before any backend call
+    conditions = [str(g) for g in parse_gates(args.metric)]  # malformed: fails before any call
     with open_registry(args.registry) as reg:
         mv = reg.resolve(args.ref)
-    results = []
-    for gate in gates:
-        failure = gate.failure(mv.metrics)
-        results.append(
-            {
-                "gate": str(gate),
-                "metric": gate.metric,
-                "value": mv.metrics.get(gate.metric),
-                "passed": failure is None,
-                "failure": failure,
-            }
-        )
-    passed = all(result["passed"] for result in results)
-    lines = [f"{mv.ref}: {'passed' if passed else 'FAILED'}"] + [
-        f"  {'ok  ' if r['passed'] else 'FAIL'} {r['gate']}"
-        + (f"  ({r['failure']})" if r["failure"] else f"  ({r['metric']}={r['value']:g})")
-        for r in results
-    ]
-    out.emit({"ref": args.ref, "passed": passed, "gates": results, "model_version": mv}, lines)
+        # Gate the exact version resolved above, the one reported, even if the stage moves.
+        failures = reg.gate(mv.ref, conditions)
+    passed = not failures
+    if passed:
+        lines = [f"{mv.ref}: passed {', '.join(conditions)}"]
+    else:
+        lines = [f"{mv.ref}: FAILED"]
+        lines += [f"  FAIL {failure.removeprefix(f'{mv.ref}: ')}" for failure in failures]
+    out.emit(
+        {
+            "ref": args.ref,
+            "passed": passed,
+            "gates": conditions,
+            "failures": failures,
+            "model_version": mv,
+        },
+        lines,
+    )
     if not passed:
         out.note(f"{PROG}: gate failed for {mv.ref}")
     return ExitCode.OK if passed else ExitCode.FAILED

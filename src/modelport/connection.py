@@ -30,8 +30,10 @@ def connect(
 
     The URL is checked completely before any network call. ``cache_ttl`` keeps
     resolved references for that many seconds (deployment code); the registry's
-    own writes evict them.
+    own writes evict them. Without ``policy``, the default policy declares the
+    custom stages of ``$MODELPORT_CUSTOM_STAGES`` (``shadow,canary``).
     """
     parsed = parse_url(default_url() if url is None else url)
+    chosen = policy if policy is not None else Policy.from_env()
     backend = backend_class(parsed).from_url(parsed)
-    return Registry(backend, policy=policy, retry=retry, cache_ttl=cache_ttl)
+    return Registry(backend, policy=chosen, retry=retry, cache_ttl=cache_ttl)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
+import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from modelport.errors import InvalidInputError
-from modelport.models import Approval, ModelVersion, UserInput
+from modelport.models import WELL_KNOWN_STAGES, Approval, ModelVersion, UserInput
+from modelport.refs import REFERENCE_WORDS
 from modelport.validation import check_stage
+
+ENV_CUSTOM_STAGES = "MODELPORT_CUSTOM_STAGES"
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -81,20 +86,41 @@ class MetricGate:
 class Policy(UserInput):
     """Rules the facade enforces on every transition.
 
-    ``gates`` maps a target stage to metric conditions, e.g.
-    ``{"production": {"f1": ">=0.78"}}``.
+    ``custom_stages`` declares the stages beyond development, staging, production and
+    archived that versions may enter, e.g. ``{"shadow", "canary"}``; any other stage is
+    refused as a likely typo. ``gates`` maps a target stage to metric conditions, e.g.
+    ``{"production": {"f1": ">=0.78"}}``. Every stage the policy names must be
+    well-known or declared.
     """
 
+    custom_stages: frozenset[str] = frozenset()  # first: the checks below read it
     approval_required_for: frozenset[str] = frozenset({"production"})
     block_rejected: bool = True
     exclusive_stages: frozenset[str] = frozenset({"staging", "production"})
     gates: dict[str, dict[str, str]] = Field(default_factory=dict)
 
+    @field_validator("custom_stages")
+    @classmethod
+    def _custom_stages_valid(cls, stages: frozenset[str]) -> frozenset[str]:
+        for stage in stages:
+            check_stage(stage, "custom stage")
+            if stage in WELL_KNOWN_STAGES:
+                raise ValueError(
+                    f"{stage!r} is a well-known stage: declare only stages beyond "
+                    f"{', '.join(sorted(WELL_KNOWN_STAGES))}"
+                )
+            if stage in REFERENCE_WORDS:
+                raise ValueError(
+                    f"{stage!r} already means something in a reference (name@{stage}); "
+                    "choose another name"
+                )
+        return stages
+
     @field_validator("approval_required_for", "exclusive_stages")
     @classmethod
-    def _stages_valid(cls, stages: frozenset[str]) -> frozenset[str]:
+    def _stages_valid(cls, stages: frozenset[str], info: ValidationInfo) -> frozenset[str]:
         for stage in stages:
-            check_stage(stage, "policy stage")
+            _require_declared(check_stage(stage, "policy stage"), info)
         return stages
 
     @field_validator("exclusive_stages")
@@ -107,12 +133,46 @@ class Policy(UserInput):
 
     @field_validator("gates")
     @classmethod
-    def _gates_valid(cls, gates: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    def _gates_valid(
+        cls, gates: dict[str, dict[str, str]], info: ValidationInfo
+    ) -> dict[str, dict[str, str]]:
         for stage, conditions in gates.items():
-            check_stage(stage, "policy.gates stage")
+            _require_declared(check_stage(stage, "policy.gates stage"), info)
             for metric, condition in conditions.items():
                 MetricGate.from_condition(metric, condition, f"policy.gates[{stage!r}]")
         return gates
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Policy:
+        """The default policy, declaring the comma-separated custom stages of
+        ``$MODELPORT_CUSTOM_STAGES`` (``shadow,canary``) if it is set."""
+        raw = (os.environ if environ is None else environ).get(ENV_CUSTOM_STAGES, "")
+        if not raw.strip():
+            return cls()
+        try:
+            return cls(custom_stages=frozenset(item.strip() for item in raw.split(",")))
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"${ENV_CUSTOM_STAGES}={raw[:80]!r}: {exc}", field=ENV_CUSTOM_STAGES
+            ) from None
+
+    @property
+    def stages(self) -> frozenset[str]:
+        """Every stage a version may enter: the well-known ones and the declared ones."""
+        return WELL_KNOWN_STAGES | self.custom_stages
+
+    def check_declared(self, stage: object, field: str = "stage") -> str:
+        """``stage`` if it is well-known or declared, else :class:`InvalidInputError`
+        naming ``field`` with the closest stage as a hint."""
+        stage = check_stage(stage, field)
+        if stage not in self.stages:
+            raise InvalidInputError(
+                f"{field} {stage!r} is not declared{_did_you_mean(stage, self.stages)} "
+                "To use it as a custom stage, declare it in the policy: "
+                f"Policy(custom_stages={{{stage!r}}}) or {ENV_CUSTOM_STAGES}={stage}",
+                field=field,
+            )
+        return stage
 
     def gates_for(self, stage: str) -> list[MetricGate]:
         return [MetricGate.from_condition(m, c) for m, c in self.gates.get(stage, {}).items()]
@@ -130,6 +190,20 @@ class Policy(UserInput):
             if failure:
                 problems.append(f"{mv.ref}: {failure}")
         return problems
+
+
+def _require_declared(stage: str, info: ValidationInfo) -> None:
+    declared = info.data.get("custom_stages", frozenset())
+    if stage not in WELL_KNOWN_STAGES and stage not in declared:
+        raise ValueError(f"{stage!r} is neither a well-known stage nor one of custom_stages")
+
+
+def _did_you_mean(stage: str, known: Collection[str]) -> str:
+    """`` (did you mean 'production'?).`` for ``prod``; a plain ``.`` when nothing is close."""
+    candidates = sorted(known)
+    close = [k for k in candidates if k.startswith(stage)]
+    close = close or difflib.get_close_matches(stage, candidates, n=1)
+    return f" (did you mean {close[0]!r}?)." if close else "."
 
 
 def evaluate_gates(mv: ModelVersion, gates: list[MetricGate]) -> list[str]:

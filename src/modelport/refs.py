@@ -9,6 +9,10 @@ from modelport.errors import InvalidReferenceError
 from modelport.models import WELL_KNOWN_STAGES
 from modelport.validation import MODEL_NAME, STAGE, VERSION
 
+LATEST = "latest"
+# Words a reference gives a meaning of its own after '@': never a stage or an alias name.
+REFERENCE_WORDS = frozenset({LATEST})
+
 
 class RefKind(str, Enum):
     VERSION = "version"
@@ -63,7 +67,7 @@ def parse_ref(ref: object, field: str = "ref") -> ModelRef:
                 f"{field} {ref[:80]!r}: version {rest[:40]!r} is not valid", field=field, model=name
             )
         return ModelRef(name, RefKind.VERSION, rest)
-    if rest == "latest":
+    if rest == LATEST:
         return ModelRef(name, RefKind.LATEST)
     if not STAGE.fullmatch(rest):
         raise InvalidReferenceError(

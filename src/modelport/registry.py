@@ -42,7 +42,7 @@ from modelport.models import (
     leaves,
 )
 from modelport.policy import MetricGate, Policy, evaluate_gates
-from modelport.refs import ModelRef, RefKind, parse_ref
+from modelport.refs import REFERENCE_WORDS, ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
 from modelport.validation import (
     MAX_ACTOR_CHARS,
@@ -267,8 +267,9 @@ class Registry:
     def transition(
         self, ref: str, stage: str | Stage, *, reason: str | None = None, actor: str | None = None
     ) -> ModelVersion:
-        """Move a version to ``stage`` under the policy; an exclusive stage changes holder."""
-        stage = check_stage(_stage_value(stage))
+        """Move a version to ``stage`` under the policy; an exclusive stage changes holder.
+        A stage beyond the well-known four must be declared in ``policy.custom_stages``."""
+        stage = self.policy.check_declared(_stage_value(stage))
         self._check_stage_supported(stage)
         _check_note(reason, actor)
         mv = self._exact(ref)
@@ -317,7 +318,7 @@ class Registry:
         """Give ``stage`` back to the version that held it before the current holder.
         Reads that stage's own history only, whatever the number of versions."""
         check_model_name(name)
-        stage = check_stage(_stage_value(stage))
+        stage = self.policy.check_declared(_stage_value(stage))
         _check_note(reason, actor)
         current = self._holder(name, stage)
         log = self._call(lambda: self.backend.read_stage_log(name, stage))
@@ -396,13 +397,13 @@ class Registry:
 
     def _check_alias(self, alias: object) -> str:
         alias = check_stage(alias, "alias")  # the same shape as a stage name
-        if alias in WELL_KNOWN_STAGES or alias in self.policy.exclusive_stages:
+        if alias in self.policy.stages:
             raise InvalidInputError(
                 f"alias {alias!r} is a stage name; choose another name", field="alias"
             )
-        if alias == "latest":
+        if alias in REFERENCE_WORDS:
             raise InvalidInputError(
-                "'latest' names the newest version, not an alias", field="alias"
+                f"{alias!r} already means something in a reference, not an alias", field="alias"
             )
         self.backend.validate_pointer(alias)
         return alias
@@ -603,7 +604,7 @@ class Registry:
         """The model's versions, lazily, one backend page at a time (arguments are checked
         at the call, not at the first ``next``)."""
         check_model_name(name)
-        wanted = None if stage is None else check_stage(_stage_value(stage))
+        wanted = None if stage is None else self.policy.check_declared(_stage_value(stage))
         return self._pages(name, wanted)
 
     def _pages(self, name: str, wanted: str | None) -> Iterator[ModelVersion]:

@@ -42,6 +42,13 @@ def _backend(reg: mp.Registry) -> SageMakerBackend:
     return reg.backend
 
 
+def _declaring(reg: mp.Registry, *stages: str) -> mp.Registry:
+    """A client of the same registry whose policy declares the custom ``stages``."""
+    return mp.Registry(
+        reg.backend, policy=mp.Policy(custom_stages=frozenset(stages)), retry=FAST_RETRY
+    )
+
+
 @contextmanager
 def _sent(reg: mp.Registry) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every SageMaker request the registry's client sends: (operation, parameters)."""
@@ -129,9 +136,10 @@ def test_a_retried_register_uploads_once_and_creates_one_package(
 
 def test_each_write_sends_one_field(registry: mp.Registry, name: str, model_dir: Path) -> None:
     mv = registry.register(name, model_dir)
+    declaring = _declaring(registry, "shadow-eu")
     with _sent(registry) as sent:
-        registry.transition(mv.ref, "shadow-eu", reason="smoke")
-        registry.approve(mv.ref, reason="QA passed")
+        declaring.transition(mv.ref, "shadow-eu", reason="smoke")
+        declaring.approve(mv.ref, reason="QA passed")
     updates = [params for operation, params in sent if operation == "UpdateModelPackage"]
     assert updates[0] == {
         "ModelPackageArn": mv.native,
@@ -363,9 +371,10 @@ def test_an_invalid_stage_string_fails_before_any_call(
     registry: mp.Registry, rig: SageMakerRig, name: str, model_dir: Path
 ) -> None:
     mv = registry.register(name, model_dir)
+    declaring = _declaring(registry, "shadow-")  # neutral rules allow it, SageMaker's do not
     before = total_calls(rig)
     with pytest.raises(mp.InvalidInputError) as caught:
-        registry.transition(mv.ref, "shadow-")
+        declaring.transition(mv.ref, "shadow-")
     assert caught.value.field == "stage"
     assert "ModelLifeCycle" in str(caught.value)
     assert total_calls(rig) == before

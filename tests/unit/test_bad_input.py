@@ -157,6 +157,10 @@ STAGES = [
     Bad("stage-punctuation", transition("stage!"), BAD, "stage"),
     Bad("versions-stage-bad", api("versions", MODEL, stage="Prod"), BAD, "stage"),
     Bad("rollback-stage-bad", api("rollback", MODEL, "Prod"), BAD, "stage"),
+    Bad("stage-undeclared", transition("prod"), BAD, "stage"),
+    Bad("stage-latest", transition("latest"), BAD, "stage"),
+    Bad("versions-stage-undeclared", api("versions", MODEL, stage="prod"), BAD, "stage"),
+    Bad("rollback-stage-undeclared", api("rollback", MODEL, "prod"), BAD, "stage"),
 ]
 
 NAMES = [

@@ -126,6 +126,16 @@ def test_policy_is_immutable() -> None:
         ({"gates": {"production": {"f1": "at least 0.8"}}}, "policy.gates['production']"),
         ({"gates": {"production": {"f1": ">=nan"}}}, "policy.gates['production']"),
         ({"unknown_rule": True}, "unknown_rule"),
+        ({"custom_stages": frozenset({"latest"})}, "means something in a reference"),
+        ({"custom_stages": frozenset({"production"})}, "well-known stage"),
+        ({"custom_stages": frozenset({""})}, "custom stage ''"),
+        ({"custom_stages": frozenset({" shadow"})}, "custom stage ' shadow'"),
+        ({"custom_stages": frozenset({"shadow/eu"})}, "custom stage 'shadow/eu'"),
+        ({"custom_stages": frozenset({"shadow@eu"})}, "custom stage 'shadow@eu'"),
+        ({"custom_stages": "shadow"}, "custom_stages"),
+        ({"exclusive_stages": frozenset({"production", "canary"})}, "custom_stages"),
+        ({"approval_required_for": frozenset({"prod"})}, "custom_stages"),
+        ({"gates": {"prod": {"f1": ">=0.8"}}}, "custom_stages"),
     ],
 )
 def test_an_invalid_policy_is_refused_naming_the_setting(
@@ -133,3 +143,30 @@ def test_an_invalid_policy_is_refused_naming_the_setting(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(mentions)):  # pydantic's ValidationError
         Policy(**kwargs)
+
+
+def test_declared_custom_stages_may_be_exclusive_gated_and_need_approval() -> None:
+    policy = Policy(
+        custom_stages=frozenset({"canary"}),
+        exclusive_stages=frozenset({"production", "canary"}),
+        approval_required_for=frozenset({"canary"}),
+        gates={"canary": {"f1": ">=0.8"}},
+    )
+    assert policy.stages == {"development", "staging", "production", "archived", "canary"}
+    assert policy.check_declared("canary") == "canary"
+    problems = policy.violations(version(f1=0.5), "canary")
+    assert len(problems) == 2  # approval and the gate
+
+
+def test_check_declared_hints_at_the_closest_stage() -> None:
+    with pytest.raises(InvalidInputError, match="did you mean 'production'") as caught:
+        Policy().check_declared("prod", "--stage")
+    assert caught.value.field == "--stage"
+    with pytest.raises(InvalidInputError, match="not a valid stage"):
+        Policy().check_declared("Prod")
+
+
+def test_from_env_reads_the_comma_separated_stages() -> None:
+    policy = Policy.from_env({"MODELPORT_CUSTOM_STAGES": "shadow , canary"})
+    assert policy.custom_stages == {"shadow", "canary"}
+    assert Policy.from_env({}) == Policy()

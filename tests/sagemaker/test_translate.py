@@ -10,6 +10,7 @@ import botocore.session
 import pytest
 
 import modelport as mp
+from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.backends.sagemaker import events, metadata, pointers, translate
 from modelport.models import VersionDraft
 from modelport.testing.sagemaker import ShapeChecker
@@ -384,7 +385,7 @@ def _transition(**fields: Any) -> mp.Event:
 def test_an_event_object_reads_back_exactly() -> None:
     event = _transition(rolled_back="2")
     assert events.decode_event(events.encode_event(event), "fraud", "3") == event
-    with pytest.raises(metadata.CorruptMetadataError):
+    with pytest.raises(CorruptMetadataError):
         events.decode_event(b"{not json", "fraud", "3")
 
 
@@ -415,14 +416,14 @@ def test_stage_entries_sort_by_time_and_odd_keys_are_skipped() -> None:
 # -- the metadata budget ------------------------------------------------------------------------
 
 
-def test_spread_values_fit_sagemakers_limits_and_alphabet(checker: ShapeChecker) -> None:
-    text = metadata.encode({"blob": 'ü{}"[],\n' + noise(2000)})
-    spread = metadata.spread("modelport.r.", text)
-    assert len(spread) > 1
-    assert all(1 <= len(v) <= metadata.VALUE_CHARS for v in spread.values())
+def test_record_values_fit_sagemakers_limits_and_alphabet(checker: ShapeChecker) -> None:
+    record = {"blob": 'ü{}"[],\n' + noise(2000)}
+    properties = metadata.record_properties(record)
+    assert len(properties) > 1
+    assert all(1 <= len(v) <= 256 for v in properties.values())
     shape = checker.model.shape_for("CustomerMetadataMap")
-    assert checker.problems(spread, shape) == []
-    assert metadata.gather(spread, "modelport.r.") == text
+    assert checker.problems(properties, shape) == []
+    assert metadata.read_record(properties) == record
 
 
 def test_a_package_with_hand_edited_modelport_keys_is_logged_and_read_natively(
@@ -430,7 +431,7 @@ def test_a_package_with_hand_edited_modelport_keys_is_logged_and_read_natively(
 ) -> None:
     package = _created(_request(_draft(description="kept natively")))
     package["CustomerMetadataProperties"]["modelport.r.0"] = "not base64!"
-    with pytest.raises(metadata.CorruptMetadataError):
+    with pytest.raises(CorruptMetadataError):
         metadata.read_record(package["CustomerMetadataProperties"])
     with caplog.at_level("WARNING", logger="modelport.sagemaker"):
         mv = translate.version_from_package(package, registry="")

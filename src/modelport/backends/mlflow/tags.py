@@ -4,9 +4,10 @@ Every key starts with ``modelport.`` (user tags may not):
 
 - ``modelport.stage``, ``modelport.approval``, ``modelport.digest``: one value each.
 - ``modelport.idempotency``: a hash of the register call's idempotency key.
-- ``modelport.record.000``, ``.001``, ...: the JSON of metrics, params and lineage, cut
-  into pieces of at most :data:`CHUNK` characters (older MLflow servers and some SQL
-  columns hold 5000) and joined again in key order.
+- ``modelport.record.000``, ``.001``, ...: the JSON of metrics, params and lineage, in
+  the shared codec's plain JSON layout (:mod:`modelport.backends.kit.codec`, so people
+  read it in MLflow's UI), cut into pieces of at most :data:`CHUNK` characters (older
+  MLflow servers and some SQL columns hold 5000).
 - ``modelport.event.<id>``: one audit event each, under the event's own id: appending
   never rewrites another event, and a retried write lands on the same key.
 - ``modelport.log.<stage>``: ``1`` on every version that ever entered ``stage``, so the
@@ -23,6 +24,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from modelport.backends.kit.codec import (
+    Budget,
+    CorruptMetadataError,
+    Encoding,
+    canonical_json,
+    decode,
+    encode,
+    holds_record,
+)
 from modelport.models import Event, EventKind, Lineage, VersionDraft
 
 PREFIX = "modelport."
@@ -34,6 +44,14 @@ RECORD = "modelport.record."
 EVENT = "modelport.event."
 STAGE_LOG = "modelport.log."
 CHUNK = 5000
+RECORD_BUDGET = Budget(
+    where="MLflow model version tags",
+    prefix=RECORD,
+    encoding=Encoding.JSON,
+    max_value_length=CHUNK,
+    max_key_length=250,
+    index_width=3,
+)
 log = logging.getLogger("modelport.mlflow")
 
 
@@ -70,33 +88,32 @@ def encode_record(record: Record) -> dict[str, str]:
         "params": record.params,
         "lineage": record.lineage.model_dump(mode="json", exclude_defaults=True),
     }
-    text = _dumps(data)
-    pieces = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
-    return {f"{RECORD}{index:03d}": piece for index, piece in enumerate(pieces)}
+    return encode(data, RECORD_BUDGET)
 
 
 def decode_record(tags: Mapping[str, str]) -> Record | None:
-    """The record, or None for a version modelport did not register."""
-    keys = sorted(k for k in tags if k.startswith(RECORD))
-    if not keys:
-        return None
+    """The record, or None for a version modelport did not register (or whose record
+    does not decode: that is logged, and the version is read without it)."""
     try:
-        data = json.loads("".join(tags[k] for k in keys))
-        return Record(
-            metrics={k: float(v) for k, v in data.get("metrics", {}).items()},
-            params={k: str(v) for k, v in data.get("params", {}).items()},
-            lineage=Lineage.model_validate(data.get("lineage", {})),
-        )
-    except (ValueError, TypeError, AttributeError) as exc:  # edited by hand, or cut short
+        return decode(tags, RECORD_BUDGET, _record)
+    except CorruptMetadataError as exc:  # edited by hand, or cut short
         log.warning("modelport.record tags do not decode (%s); read without them", exc)
         return None
+
+
+def _record(data: dict[str, Any]) -> Record:
+    return Record(
+        metrics={k: float(v) for k, v in data.get("metrics", {}).items()},
+        params={k: str(v) for k, v in data.get("params", {}).items()},
+        lineage=Lineage.model_validate(data.get("lineage", {})),
+    )
 
 
 def event_tags(event: Event) -> dict[str, str]:
     """The tags one event adds: itself, and for a transition the mark of the stage it
     enters (a version leaves only a stage it entered, so that mark is there already)."""
     data = event.model_dump(mode="json", by_alias=True, exclude={"name", "version"})
-    tags = {f"{EVENT}{event.id}": _dumps(data)}
+    tags = {f"{EVENT}{event.id}": canonical_json(data)}
     if event.kind is EventKind.TRANSITIONED and event.to:
         tags[stage_log_key(event.to)] = "1"
     return tags
@@ -133,7 +150,7 @@ def _event_time(value: str) -> datetime | None:
 
 def has_record(tags: Iterable[str]) -> bool:
     """Whether modelport registered the version (it then carries its record)."""
-    return any(k.startswith(RECORD) for k in tags)
+    return holds_record(tags, RECORD_BUDGET)
 
 
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
@@ -148,7 +165,3 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
-
-
-def _dumps(data: object) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

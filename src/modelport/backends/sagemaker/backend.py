@@ -43,12 +43,12 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.backends.kit.errors import Context
 from modelport.backends.sagemaker import metadata, pointers, translate
 from modelport.backends.sagemaker.config import SageMakerConfig, parse_config
 from modelport.backends.sagemaker.errors import ERRORS, is_already_existing
 from modelport.backends.sagemaker.events import EventStore
-from modelport.backends.sagemaker.metadata import CorruptMetadataError
 from modelport.backends.sagemaker.session import make_client, make_session
 from modelport.backends.sagemaker.storage import ARCHIVE_NAME, ArtifactStore
 from modelport.errors import (

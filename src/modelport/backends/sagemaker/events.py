@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from modelport.backends.sagemaker.metadata import CorruptMetadataError
+from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.models import Event, EventKind
 
 log = logging.getLogger("modelport.sagemaker")

@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.backends.sagemaker import metadata
 from modelport.errors import InvalidInputError
 from modelport.models import (
@@ -384,7 +385,7 @@ def _record(package: Mapping[str, Any], properties: Mapping[str, str]) -> JsonDi
     is logged and the package is read from its native fields, so it stays usable."""
     try:
         return metadata.read_record(properties)
-    except metadata.CorruptMetadataError as exc:
+    except CorruptMetadataError as exc:
         log.warning("%s: %s; read from its native fields", package.get("ModelPackageArn"), exc)
         return None
 

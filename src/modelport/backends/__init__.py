@@ -42,33 +42,51 @@ PLANNED = {"vertex": "Vertex AI", "azureml": "Azure ML"}
 def backend_class(url: RegistryURL) -> type[Backend]:
     """The backend class for ``url``'s scheme, importing it (and its SDK) now."""
     entry = _entry_for(url)
-    missing = [module for module in entry.requires if importlib.util.find_spec(module) is None]
+    missing = missing_modules(entry)
     if missing:
         raise BackendNotInstalledError(
             f"{url.scheme}:// needs {', '.join(missing)}: pip install 'modelport[{entry.extra}]'",
             extra=entry.extra or "",
             url=str(url),
         )
+    try:
+        return import_backend(entry)
+    except TypeError as error:
+        raise InvalidURLError(f"{error} (for {url.scheme}://)", url=str(url)) from None
+
+
+def registered() -> dict[str, BackendEntry]:
+    """Every backend a URL can name, by scheme: the built-in ones, then the entry-point
+    group's (a built-in scheme wins)."""
+    found = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, BackendEntry(ep.value))
+    return found
+
+
+def missing_modules(entry: BackendEntry) -> list[str]:
+    """The modules ``entry``'s extra provides that are not installed."""
+    return [module for module in entry.requires if importlib.util.find_spec(module) is None]
+
+
+def import_backend(entry: BackendEntry) -> type[Backend]:
+    """Import ``entry``'s class; ``TypeError`` if it is not a :class:`Backend`."""
     module_name, _, class_name = entry.target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
-        raise InvalidURLError(
-            f"{entry.target} (for {url.scheme}://) is not a modelport Backend", url=str(url)
-        )
+        raise TypeError(f"{entry.target} is not a modelport Backend")
     return cls
 
 
 def known_schemes() -> list[str]:
-    return sorted(set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    return sorted(registered())
 
 
 def _entry_for(url: RegistryURL) -> BackendEntry:
     scheme = url.base_scheme
-    if scheme in BUILTIN:
-        return BUILTIN[scheme]
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == scheme:
-            return BackendEntry(ep.value)
+    entry = registered().get(scheme)
+    if entry is not None:
+        return entry
     if scheme in PLANNED:
         raise InvalidURLError(
             f"{url}: the {PLANNED[scheme]} backend ({scheme}://) is planned but not available "

@@ -10,12 +10,13 @@ exceptions, transient ones as :class:`TransientBackendError`) and never retries.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
+from modelport.errors import UnsupportedOperation
 from modelport.models import Approval, Event, ModelVersion, VersionDraft
 from modelport.urls import RegistryURL
 
@@ -168,11 +169,91 @@ class Backend(ABC):
     def validate_stage(self, stage: str) -> None:  # noqa: B027 (optional hook)
         """Check that the backend can hold ``stage``; raise ``InvalidInputError``."""
 
-    def validate_pointer(self, pointer: str) -> None:  # noqa: B027 (optional hook)
-        """Check that the backend can hold a pointer (alias) named ``pointer``."""
+    def validate_pointer(self, pointer: str) -> None:
+        """Check that the backend can hold an alias named ``pointer``; raise
+        ``InvalidInputError``. The facade asks only a backend with ``aliases``, which
+        must override this (:data:`CAPABILITY_BINDINGS`); by default there are none."""
+        raise UnsupportedOperation(
+            f"{self.url} holds no aliases ({pointer!r})",
+            capability=Capability.ALIASES.value,
+            url=str(self.url),
+        )
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections and servers."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.url)!r})"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What declaring a capability commits a backend to.
+
+    ``hooks`` are optional methods that serve this capability alone: a backend that
+    declares it overrides each one, a backend that does not overrides none (the facade
+    never calls them there, so an override is a forgotten declaration or dead code).
+    ``needs`` is what else the capability rests on: primitives every backend has, whose
+    behaviour only the conformance suite can show (the support matrix requires it).
+    """
+
+    hooks: tuple[str, ...]
+    needs: str
+
+
+CAPABILITY_BINDINGS: Mapping[Capability, Binding] = {
+    Capability.ALIASES: Binding(
+        ("validate_pointer",),
+        "set_alias, remove_alias and NAME@ALIAS move and read pointers, the primitives "
+        "exclusive stages use too (set_pointer, delete_pointer, read_pointers, "
+        "pointed_version); what aliases add is the backend's rule for the names it holds",
+    ),
+    Capability.REGISTER_URI: Binding(
+        (),
+        "create_version and stage_artifact store a draft whose source is a remote URI as it "
+        "is, and fetch_artifact reads that URI back",
+    ),
+    Capability.CUSTOM_STAGES: Binding(
+        (),
+        "write_stage, stage_members and read_stage_log hold any stage name; validate_stage "
+        "(asked for every stage) refuses the names the backend cannot hold",
+    ),
+    Capability.NATIVE_STAGES: Binding(
+        (), "write_stage writes the field the backend's own console shows"
+    ),
+    Capability.NATIVE_APPROVAL: Binding(
+        (), "write_approval writes the backend's own approval field, not a tag"
+    ),
+    Capability.TRAINING_RUNS: Binding(
+        (), "create_version links the version to the backend's own run or job in lineage.run"
+    ),
+}
+
+
+def check_capabilities(backend_class: type) -> list[str]:
+    """What is wrong with ``backend_class``'s declared capabilities, as sentences naming
+    the class, the capability and the method; empty when declarations and methods agree."""
+    name = backend_class.__qualname__
+    if not issubclass(backend_class, Backend):
+        return [f"{name} is not a modelport Backend"]
+    declared = backend_class.capabilities
+    if not isinstance(declared, frozenset) or not all(isinstance(c, Capability) for c in declared):
+        return [f"{name}.capabilities must be a frozenset of Capability, got {declared!r}"]
+    problems = [
+        f"{name} leaves the primitive {method}() unimplemented"
+        for method in sorted(getattr(backend_class, "__abstractmethods__", ()))
+    ]
+    for capability, binding in CAPABILITY_BINDINGS.items():
+        for hook in binding.hooks:
+            overridden = getattr(backend_class, hook) is not getattr(Backend, hook)
+            if capability in declared and not overridden:
+                problems.append(
+                    f"{name} declares {capability!s} but does not implement {hook}(), "
+                    f"which {capability!s} requires"
+                )
+            elif overridden and capability not in declared:
+                problems.append(
+                    f"{name} implements {hook}(), which only {capability!s} uses, "
+                    f"but does not declare {capability!s}"
+                )
+    return problems

@@ -179,6 +179,9 @@ class MemoryBackend(Backend):
         with self._lock:
             self._model(name).pointers.pop(pointer, None)
 
+    def validate_pointer(self, pointer: str) -> None:
+        """Any alias the facade accepts: pointers are keys of a dict here."""
+
     def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
         self._update(name, version, stage=stage)
 

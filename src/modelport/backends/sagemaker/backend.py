@@ -199,9 +199,6 @@ class SageMakerBackend(Backend):
         translate.check_stage(stage)
         translate.check_bucket(self.config.bucket)  # a transition appends an event
 
-    def validate_pointer(self, pointer: str) -> None:
-        pointers.check_pointer(pointer)
-
     def create_version(self, draft: VersionDraft) -> ModelVersion:
         self.validate_draft(draft)
         assert self.config.image is not None  # checked by validate_draft

@@ -7,13 +7,7 @@ errors, and wraps connection failures of its HTTP client in a plain
 
 from __future__ import annotations
 
-from modelport.backends.kit.errors import (
-    Diagnosis,
-    ErrorTranslator,
-    Failure,
-    classify,
-    error_table,
-)
+from modelport.backends.kit.errors import Diagnosis, ErrorTranslator, Failure, classify, error_table
 
 CODES = error_table(
     {

@@ -24,13 +24,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from modelport.backends.kit.errors import (
-    Diagnosis,
-    ErrorTranslator,
-    Failure,
-    classify,
-    error_table,
-)
+from modelport.backends.kit.errors import Diagnosis, ErrorTranslator, Failure, classify, error_table
 
 CODES = error_table(
     {

@@ -111,8 +111,13 @@ def redact(url: str) -> str:
     return f"{scheme}://{base}{qmark}{query}"
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether a query option's name says its value is a secret (token, password, sig...)."""
+    return _SECRET_QUERY_KEYS.fullmatch(key) is not None
+
+
 def _redact_pair(pair: str) -> str:
     key, eq, _ = pair.partition("=")
-    if eq and _SECRET_QUERY_KEYS.fullmatch(key):
+    if eq and is_secret_key(key):
         return f"{key}={REDACTED}"
     return pair

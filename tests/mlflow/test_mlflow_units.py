@@ -72,8 +72,8 @@ def test_the_bare_scheme_means_mlflows_own_default() -> None:
         ("mlflow+sqlite:///", "needs a database file"),
         ("mlflow+http://", "needs a host"),
         ("mlflow://somewhere", "takes no host"),
-        ("mlflow://?registry_uri=nowhere", "not an MLflow URI"),
-        ("mlflow://?experiment=", "must not be empty"),
+        ("mlflow://?registry_uri=nowhere", "option 'registry_uri' must be an MLflow URI"),
+        ("mlflow://?experiment=", "option 'experiment' must be a non-blank"),
     ],
 )
 def test_bad_urls_say_what_is_wrong(url: str, words: str) -> None:

@@ -51,7 +51,7 @@ def test_defaults_leave_region_and_credentials_to_boto3() -> None:
         ("sagemaker://us-east-1?bucket=192.168.1.1", "bucket"),
         ("sagemaker://nowhere?bucket=ok-bucket", "region"),
         ("sagemaker://us-east-1/path", "url"),
-        ("sagemaker://us-east-1?colour=red", "colour"),
+        ("sagemaker://us-east-1?colour=red", "url"),  # an unknown option: the URL is wrong
         ("sagemaker://us-east-1?page_size=0", "page_size"),
         ("sagemaker://us-east-1?page_size=101", "page_size"),
         ("sagemaker://us-east-1?page_size=2.5", "page_size"),

@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 
 from modelport.artifacts import materialize
 from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.kit.options import BackendOptions, integer_option, parse_options
 from modelport.digest import iter_directory
 from modelport.errors import (
     InvalidInputError,
@@ -37,6 +38,14 @@ from modelport.models import (
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+class MemoryOptions(BackendOptions):
+    """``memory://?page_size=N``."""
+
+    page_size: int = integer_option(DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
 
 
 @dataclass
@@ -55,7 +64,7 @@ class _Model:
 class MemoryBackend(Backend):
     capabilities = frozenset(Capability)
 
-    def __init__(self, url: RegistryURL, page_size: int = 50) -> None:
+    def __init__(self, url: RegistryURL, page_size: int = DEFAULT_PAGE_SIZE) -> None:
         self.url = url
         self.page_size = page_size
         self.instance = uuid.uuid4().hex[:12]
@@ -66,21 +75,11 @@ class MemoryBackend(Backend):
 
     @classmethod
     def from_url(cls, url: RegistryURL) -> MemoryBackend:
-        unknown = set(url.query) - {"page_size"}
-        if url.host or url.path.strip("/") or unknown:
+        if url.host or url.path.strip("/"):
             raise InvalidURLError(
-                f"{url}: memory:// takes no host or path, and only the page_size option",
-                field="url",
-                url=str(url),
+                f"{url}: memory:// takes no host or path", field="url", url=str(url)
             )
-        size = url.query.get("page_size", "50")
-        if not size.isdigit() or not 1 <= int(size) <= 1000:
-            raise InvalidURLError(
-                f"{url}: page_size must be an integer from 1 to 1000, got {size!r}",
-                field="page_size",
-                url=str(url),
-            )
-        return cls(url, page_size=int(size))
+        return cls(url, page_size=parse_options(MemoryOptions, url).page_size)
 
     # -- reads ---------------------------------------------------------------
 

@@ -19,18 +19,49 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Annotated, Literal, NoReturn
 
+from pydantic import AfterValidator, Field
+
+from modelport.backends.kit.options import BackendOptions, integer_option, parse_options
 from modelport.errors import InvalidURLError
 from modelport.urls import RegistryURL
 
 StageMode = Literal["alias", "legacy"]
 
-OPTIONS = frozenset({"stage_mode", "registry_uri", "experiment", "artifact_root", "page_size"})
 RESERVED_ALIAS = re.compile(r"(?i)latest|v\d+")  # MLflow reserves these alias names
+DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Sibling of the database file: where experiments modelport creates keep their artifacts.
 ARTIFACTS_DIR = "mlartifacts"
+
+
+def _mlflow_uri(value: str) -> str:
+    # "mlflow+http://..." works too; in a query an unescaped '+' reads as a space
+    value = value.removeprefix("mlflow+").removeprefix("mlflow ")
+    if "://" not in value and value not in ("databricks", "databricks-uc"):
+        raise ValueError("not an MLflow URI")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+class MlflowOptions(BackendOptions):
+    """The query options of an ``mlflow...://`` URL."""
+
+    stage_mode: StageMode = Field("alias", description="'alias' or 'legacy'")
+    registry_uri: Annotated[str, AfterValidator(_mlflow_uri)] | None = Field(
+        None, description="an MLflow URI (sqlite:///..., http(s)://..., databricks)"
+    )
+    experiment: Annotated[str, AfterValidator(_not_blank)] | None = Field(
+        None, description="a non-blank experiment name"
+    )
+    artifact_root: str | None = Field(None, description="a URI for new experiments' artifacts")
+    page_size: int = integer_option(DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +73,7 @@ class MlflowConfig:
     stage_mode: StageMode = "alias"
     experiment: str | None = None  # None: one experiment per model, named after it
     artifact_root: str | None = None  # None: MLflow's default for new experiments
-    page_size: int = 100
+    page_size: int = DEFAULT_PAGE_SIZE
 
     @property
     def is_http(self) -> bool:
@@ -51,9 +82,7 @@ class MlflowConfig:
 
 def parse_config(url: RegistryURL) -> MlflowConfig:
     """Check every part of ``url`` and build the configuration; raises InvalidURLError."""
-    unknown = sorted(set(url.query) - OPTIONS)
-    if unknown:
-        _fail(url, f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTIONS))}")
+    options = parse_options(MlflowOptions, url)
     if url.username or url.password:
         _fail(
             url,
@@ -64,11 +93,11 @@ def parse_config(url: RegistryURL) -> MlflowConfig:
     tracking_uri, default_root = _tracking_uri(url)
     return MlflowConfig(
         tracking_uri=tracking_uri,
-        registry_uri=_registry_uri(url) or tracking_uri,
-        stage_mode=_stage_mode(url),
-        experiment=_experiment(url),
-        artifact_root=url.query.get("artifact_root") or default_root,
-        page_size=_page_size(url),
+        registry_uri=options.registry_uri or tracking_uri,
+        stage_mode=options.stage_mode,
+        experiment=options.experiment,
+        artifact_root=options.artifact_root or default_root,
+        page_size=options.page_size,
     )
 
 
@@ -105,48 +134,6 @@ def _sqlite_uri(url: RegistryURL) -> tuple[str, str]:
         _fail(url, "mlflow+sqlite:/// needs a database file, e.g. mlflow+sqlite:///mlflow.db")
     path = Path(relative).expanduser().absolute()  # the process may chdir later
     return f"sqlite:///{path.as_posix()}", (path.parent / ARTIFACTS_DIR).as_uri()
-
-
-def _registry_uri(url: RegistryURL) -> str | None:
-    value = url.query.get("registry_uri")
-    if value is None:
-        return None
-    # "mlflow+http://..." works too; in a query an unescaped '+' reads as a space
-    value = value.removeprefix("mlflow+").removeprefix("mlflow ")
-    if "://" not in value and value not in ("databricks", "databricks-uc"):
-        _fail(
-            url,
-            f"registry_uri {value!r} is not an MLflow URI (sqlite:///..., http://...)",
-            "registry_uri",
-        )
-    return value
-
-
-def _stage_mode(url: RegistryURL) -> StageMode:
-    mode = url.query.get("stage_mode", "alias")
-    if mode == "alias":
-        return "alias"
-    if mode == "legacy":
-        return "legacy"
-    _fail(url, f"stage_mode must be 'alias' or 'legacy', got {mode!r}", "stage_mode")
-
-
-def _experiment(url: RegistryURL) -> str | None:
-    name = url.query.get("experiment")
-    if name is not None and not name.strip():
-        _fail(url, "experiment must not be empty", "experiment")
-    return name
-
-
-def _page_size(url: RegistryURL) -> int:
-    size = url.query.get("page_size", "100")
-    if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE_SIZE:
-        _fail(
-            url,
-            f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {size!r}",
-            "page_size",
-        )
-    return int(size)
 
 
 def _fail(url: RegistryURL, problem: str, field: str = "url") -> NoReturn:

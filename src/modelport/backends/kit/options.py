@@ -1,0 +1,136 @@
+"""A backend's URL query options, read into a typed model and checked one way.
+
+A backend declares its options as a :class:`BackendOptions` subclass: one field per option,
+with its type, its limits and a ``description`` saying what a valid value is ("an integer
+between 1 and 1000"). :func:`parse_options` builds the model from a URL's query; any bad
+option raises the same :class:`~modelport.errors.InvalidURLError`, naming the option and
+the URL::
+
+    sagemaker://us-east-1?page_size=x: option 'page_size' must be an integer between 1
+    and 100, got 'x'
+
+An unknown option lists the known ones, with a "did you mean" for a near miss. The URL is
+shown without its userinfo, and neither it nor the error repeats the value of an option
+that is a URL or whose name says it is a secret: those may carry credentials.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from urllib.parse import unquote_plus, urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from modelport.errors import InvalidURLError
+from modelport.urls import REDACTED, RegistryURL, is_secret_key
+
+MAX_SHOWN_CHARS = 80
+HIDDEN = "a value not shown here (it may hold credentials)"
+
+
+class BackendOptions(BaseModel):
+    """Base of every backend's options: unknown options are refused, the result is frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Options = TypeVar("Options", bound=BackendOptions)
+
+
+def parse_options(model: type[Options], url: RegistryURL) -> Options:
+    """``url``'s query options as ``model``; raises :class:`InvalidURLError` naming one."""
+    try:
+        return model.model_validate(url.query)
+    except ValidationError as exc:
+        raise _option_error(model, url, exc.errors()) from None
+
+
+def integer_option(default: int, low: int, high: int) -> Any:
+    """A field for an integer option from ``low`` to ``high``, described in those words."""
+    return Field(default, ge=low, le=high, description=f"an integer between {low} and {high}")
+
+
+def matching(pattern: re.Pattern[str]) -> AfterValidator:
+    """A check that the whole value matches ``pattern`` (for ``Annotated[str, ...]``)."""
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"does not match {pattern.pattern}")
+        return value
+
+    return AfterValidator(check)
+
+
+def http_url(value: str) -> str:
+    """An ``http(s)://host...`` URL without a query (an endpoint): the value, else ValueError."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ValueError("not an http(s) endpoint")
+    return value
+
+
+def shown_url(url: RegistryURL) -> str:
+    """``url`` as an error may print it: userinfo and secret or URL values replaced."""
+    parts = urlsplit(url.raw)
+    user, at, host = parts.netloc.rpartition("@")
+    base = f"{parts.scheme}://{REDACTED + at if user else ''}{host}{parts.path}"
+    if not parts.query:
+        return base
+    return f"{base}?{'&'.join(_shown_pair(pair) for pair in parts.query.split('&'))}"
+
+
+def _option_error(
+    model: type[BackendOptions], url: RegistryURL, problems: Sequence[ErrorDetails]
+) -> InvalidURLError:
+    shown = shown_url(url)
+    unknown = [str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden"]
+    if unknown:
+        problem = _unknown_options(unknown, sorted(model.model_fields))
+        return InvalidURLError(f"{shown}: {problem}", field="url", url=shown)
+    first = problems[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = model.model_fields.get(name)
+    if field is None:  # a check of the whole model, not of one option
+        return InvalidURLError(f"{shown}: {first['msg']}", field="url", url=shown)
+    wanted = field.description or "valid"
+    if first["type"] == "missing":
+        problem = f"option {name!r} is required: {wanted}"
+    else:
+        problem = f"option {name!r} must be {wanted}, got {_shown_value(name, first['input'])}"
+    return InvalidURLError(f"{shown}: {problem}", field=name, url=shown)
+
+
+def _unknown_options(unknown: list[str], known: list[str]) -> str:
+    def named(option: str) -> str:
+        near = difflib.get_close_matches(option, known, n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        return f"{_cut(option)!r}{guess}"
+
+    plural = "s" if len(unknown) > 1 else ""
+    return (
+        f"unknown option{plural} {', '.join(named(option) for option in unknown)}; "
+        f"known: {', '.join(known)}"
+    )
+
+
+def _hidden(key: str, value: str) -> bool:
+    return is_secret_key(key) or "://" in value
+
+
+def _shown_pair(pair: str) -> str:
+    """``key=value`` as the user wrote it, unless the value must stay hidden."""
+    key, eq, value = pair.partition("=")
+    return f"{key}={REDACTED}" if eq and _hidden(unquote_plus(key), unquote_plus(value)) else pair
+
+
+def _shown_value(key: str, value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return HIDDEN if _hidden(key, text) else repr(_cut(text))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."

@@ -582,11 +582,35 @@ class Registry:
         target = _download_target(dest)
         mv = self.resolve(ref)
         with staging_dir(target) as staged:
-            self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(staged)))
-            if mv.digest is not None:
-                _check_digest(mv, digest_path(staged), f"nothing was written to {str(target)!r}")
+            self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}")
             publish(staged, target)
         return target
+
+    def fetch(self, record: ModelVersion, dest: str | os.PathLike[str]) -> Path:
+        """Fetch the artifact of ``record`` (a version this registry returned) into the
+        directory ``dest``, new or empty, and verify its digest.
+
+        Unlike :meth:`download` it resolves nothing and lays out the artifact's files
+        only, for a caller that stages artifacts itself (migration). A transient fault
+        restarts the fetch from an empty ``dest``; on any failure ``dest`` is left empty.
+        """
+        if not isinstance(record, ModelVersion):
+            raise InvalidInputError(
+                f"record must be a modelport.ModelVersion, got {type(record).__name__}",
+                field="record",
+            )
+        target = _empty_dir(dest)
+        try:
+            self._fetch_verified(record, target, f"nothing was kept in {str(target)!r}")
+        except BaseException:
+            _emptied(target)
+            raise
+        return target
+
+    def _fetch_verified(self, mv: ModelVersion, into: Path, consequence: str) -> None:
+        self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(into)))
+        if mv.digest is not None:
+            _check_digest(mv, digest_path(into), consequence)
 
     def lineage(self, ref: str) -> Lineage:
         return self.resolve(ref).lineage
@@ -763,6 +787,23 @@ def _download_target(dest: object) -> Path:
         raise InvalidInputError(
             f"dest {str(target)!r} is the working directory, one of its parents, the home "
             "directory or the root; download replaces dest, so name a directory of its own",
+            field="dest",
+        )
+    return target
+
+
+def _empty_dir(dest: object) -> Path:
+    """``dest`` as an existing empty directory (created if missing): a fetch into it
+    can destroy nothing it did not write."""
+    if not isinstance(dest, (str, os.PathLike)) or not str(os.fspath(dest)).strip():
+        raise InvalidInputError(
+            f"dest must be a non-empty path to a directory, got {dest!r}", field="dest"
+        )
+    target = Path(dest).expanduser()
+    target.mkdir(parents=True, exist_ok=True)  # FileExistsError for a file: an OSError
+    if any(target.iterdir()):
+        raise InvalidInputError(
+            f"dest {str(target)!r} is not empty; fetch writes into an empty directory only",
             field="dest",
         )
     return target

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import modelport as mp
+from modelport.digest import digest_path
 
 
 def test_the_same_idempotency_key_registers_once(registry: mp.Registry, model_dir: Path) -> None:
@@ -52,3 +53,33 @@ def test_download_refuses_to_replace_the_working_directory(
         with pytest.raises(mp.InvalidInputError, match="working directory"):
             registry.download("fraud/1", dest)
     assert (work / "sub").is_dir()
+
+
+def test_fetch_lays_out_the_verified_artifact_in_an_empty_directory(
+    registry: mp.Registry, tmp_path: Path
+) -> None:
+    mv = registry.resolve("fraud/1")
+    fetched = registry.fetch(mv, tmp_path / "new" / "dir")
+    assert digest_path(fetched) == mv.digest
+    assert not (fetched / ".modelport.json").exists()  # the bytes only, no download marker
+
+
+def test_fetch_refuses_a_directory_holding_files(registry: mp.Registry, tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(mp.InvalidInputError, match="not empty") as caught:
+        registry.fetch(registry.resolve("fraud/1"), tmp_path)
+    assert caught.value.field == "dest"
+    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+    with pytest.raises(mp.InvalidInputError) as caught:
+        registry.fetch("fraud/1", tmp_path / "x")  # type: ignore[arg-type]
+    assert caught.value.field == "record"
+
+
+def test_fetch_of_a_tampered_artifact_leaves_the_directory_empty(
+    registry: mp.Registry, tmp_path: Path
+) -> None:
+    mv = registry.resolve("fraud/1")
+    forged = mv.model_copy(update={"digest": "sha256:" + "0" * 64})
+    with pytest.raises(mp.IntegrityError):
+        registry.fetch(forged, tmp_path / "dest")
+    assert list((tmp_path / "dest").iterdir()) == []

@@ -1,4 +1,4 @@
-"""Migration between any two registries, through the backend contract alone (SPEC 5).
+"""Migration between any two registries, through the public Registry API alone (SPEC 5).
 
 ``plan`` decides, version by version, what to create, update, skip or flag as a
 conflict, from the provenance (``lineage.migrated_from``) of the destination's

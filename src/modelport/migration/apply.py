@@ -190,21 +190,17 @@ class Migration:
     # -- steps -----------------------------------------------------------------------
 
     def _stage(self, entry: Planned, root: Path) -> Staged:
-        """Fetch the artifact into a fresh directory under ``root`` (a new one per retry)."""
+        """Fetch the artifact into a fresh directory under ``root``, digest verified."""
         source = entry.source
         if self._stopping.is_set():
             raise RuntimeError("migration abandoned")
 
-        def attempt() -> Path:
-            target = Path(tempfile.mkdtemp(prefix="version-", dir=root))
-            try:
-                self.src.backend.fetch_artifact(source.artifact_uri, target)
-            except BaseException:
-                shutil.rmtree(target, ignore_errors=True)
-                raise
-            return target
-
-        path = self.src.retry.call(attempt)
+        path = Path(tempfile.mkdtemp(prefix="version-", dir=root))
+        try:
+            self.src.fetch(source, path)  # retried, and the digest verified, by the registry
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
         # Upload now, in this worker: versions are created in order later, uploads need not be.
         self.dst.prepare_import(self._record(source), path, idempotency_key=self._key(source))

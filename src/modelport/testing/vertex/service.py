@@ -1,0 +1,192 @@
+"""``VertexRegistryService``: the registry served over gRPC on 127.0.0.1, and
+``GcsEmulator``: gcp-storage-emulator in memory, for the artifacts."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+from urllib.parse import urlencode
+
+import grpc
+from google.auth.credentials import AnonymousCredentials
+
+from .faults import FaultInjector
+from .grpc_server import start_server
+from .rules import RpcError
+from .state import ModelRegistryState
+
+PROJECT = "modelport-rig"
+LOCATION = "us-central1"
+
+
+class VertexRegistryService:
+    """A local Vertex AI ModelService (and the Operations service its LROs poll) that the
+    plain GAPIC client talks to over gRPC. Use as a context manager."""
+
+    def __init__(self, project: str = PROJECT, location: str = LOCATION, seed: int = 0) -> None:
+        self.project = project
+        self.location = location
+        self.faults = FaultInjector(seed=seed)
+        self.calls: Counter[str] = Counter()  # every request, by method, faulted or not
+        self.internal_errors: list[str] = []  # exceptions inside the fake
+        self.state = ModelRegistryState(project, location)
+        self._lock = threading.Lock()
+        self._server: grpc.Server | None = None
+        self._port = 0
+
+    def __enter__(self) -> VertexRegistryService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> VertexRegistryService:
+        if self._server is None:
+            self._server, self._port = start_server(self._dispatch)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(grace=None).wait()
+            self._server = None
+
+    @property
+    def target(self) -> str:
+        """``127.0.0.1:PORT``: what a gRPC channel connects to."""
+        if self._server is None:
+            raise RuntimeError("VertexRegistryService is not started")
+        return f"127.0.0.1:{self._port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The ``endpoint=`` of a ``vertex://`` URL for this rig."""
+        return f"http://{self.target}"
+
+    @property
+    def lro_polls(self) -> int:
+        """How many GetOperation polls an upload takes to finish (0: done at once)."""
+        return self.state.lro_polls
+
+    @lro_polls.setter
+    def lro_polls(self, polls: int) -> None:
+        with self._lock:
+            self.state.lro_polls = polls
+
+    def client(self) -> Any:
+        """A plain ``aiplatform_v1.ModelServiceClient`` over gRPC, pointed at this rig."""
+        from google.cloud.aiplatform_v1 import ModelServiceClient
+        from google.cloud.aiplatform_v1.services.model_service.transports.grpc import (
+            ModelServiceGrpcTransport,
+        )
+
+        channel = grpc.insecure_channel(self.target)
+        return ModelServiceClient(transport=ModelServiceGrpcTransport(channel=channel))
+
+    def url(self, bucket: str, storage_endpoint: str, **options: str | None) -> str:
+        """A ``vertex://`` URL for this rig; ``options`` add to, override (or with None,
+        remove) the defaults."""
+        return vertex_url(
+            self.project, self.location, self.endpoint, bucket, storage_endpoint, **options
+        )
+
+    def reset(self) -> None:
+        """Forget every model, operation, call, fault and recorded error."""
+        with self._lock:
+            polls = self.state.lro_polls
+            self.state = ModelRegistryState(self.project, self.location)
+            self.state.lro_polls = polls
+            self.calls.clear()
+            self.internal_errors.clear()
+        self.faults.reset()
+
+    def _dispatch(self, method: str, request: Any, context: grpc.ServicerContext) -> Any:
+        with self._lock:
+            self.calls[method] += 1
+        fault = self.faults.draw(method)
+        if fault is not None and not fault.after_effect:
+            context.abort(fault.code, fault.message)
+        result, error = self._run(method, request)
+        if error is not None:
+            context.abort(error.code, error.message)
+        if fault is not None:
+            context.abort(fault.code, fault.message)
+        return result
+
+    def _run(self, method: str, request: Any) -> tuple[Any, RpcError | None]:
+        handler = getattr(self.state, _snake(method))
+        try:
+            with self._lock:
+                return handler(request), None
+        except RpcError as error:
+            return None, error
+        except Exception as exc:  # a bug in the fake surfaces as INTERNAL, never a hang
+            self.internal_errors.append(f"{method}: {exc!r}")
+            return None, RpcError(grpc.StatusCode.INTERNAL, f"the rig failed: {exc!r}")
+
+
+class GcsEmulator:
+    """gcp-storage-emulator (PyPI) in memory on a free 127.0.0.1 port."""
+
+    def __init__(self) -> None:
+        self._server: Any = None
+
+    def __enter__(self) -> GcsEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> GcsEmulator:
+        if self._server is None:
+            from gcp_storage_emulator.server import create_server
+
+            self._server = create_server("127.0.0.1", 0, in_memory=True)
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("GcsEmulator is not started")
+        return f"http://127.0.0.1:{self._server._api._httpd.server_address[1]}"
+
+    def client(self, project: str = PROJECT) -> Any:
+        """A plain ``google.cloud.storage.Client`` of the emulator."""
+        from google.cloud.storage import Client
+
+        return Client(
+            project=project,
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options={"api_endpoint": self.endpoint},
+        )
+
+    def create_bucket(self, bucket: str) -> None:
+        self.client().create_bucket(bucket)
+
+
+def vertex_url(
+    project: str,
+    location: str,
+    endpoint: str,
+    bucket: str,
+    storage_endpoint: str,
+    /,
+    **options: str | None,
+) -> str:
+    query = {
+        "bucket": bucket,
+        "endpoint": endpoint,
+        "storage_endpoint": storage_endpoint,
+    } | options
+    kept = {key: value for key, value in query.items() if value is not None}
+    return f"vertex://{project}/{location}?{urlencode(kept)}"
+
+
+def _snake(method: str) -> str:
+    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in method).lstrip("_")

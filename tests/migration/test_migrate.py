@@ -237,6 +237,20 @@ def test_destination_policy_refusal_is_reported_not_bypassed(
     assert snapshot(destination) == snapshot(source)
 
 
+def test_a_custom_stage_the_destination_does_not_declare_fails_that_version(
+    source: mp.Registry, destination: mp.Registry
+) -> None:
+    shadowing = mp.Policy(custom_stages=frozenset({"shadow"}))
+    mp.Registry(source.backend, policy=shadowing).transition("churn/3", "shadow")
+    report = migrate(source, destination, models=["churn"])
+    (failed,) = report.failures()
+    assert (failed.ref, failed.dst_version) == ("churn/3", "3")
+    assert "custom_stages" in (failed.error or "")
+    declaring = mp.Registry(destination.backend, policy=shadowing, retry=FAST_RETRY)
+    assert migrate(source, declaring, models=["churn"]).ok
+    assert destination.resolve("churn@shadow").version == "3"
+
+
 def test_a_corrupt_source_artifact_fails_its_version_and_holds_back_later_ones(
     source: mp.Registry, destination: mp.Registry
 ) -> None:

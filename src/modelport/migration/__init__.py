@@ -23,6 +23,7 @@ from modelport.migration.planning import (
 from modelport.migration.progress import Progress
 from modelport.migration.report import (
     Action,
+    AliasNotCopied,
     MigrationPlan,
     MigrationReport,
     ModelDiff,
@@ -38,6 +39,7 @@ from modelport.validation import check_text
 
 __all__ = [
     "Action",
+    "AliasNotCopied",
     "MigrationPlan",
     "MigrationReport",
     "ModelDiff",
@@ -88,7 +90,9 @@ def migrate(
 
     Each version is copied with its artifact (digest verified), metrics, params, tags,
     description, lineage (plus ``migrated_from``), approval and audit trail (plus a
-    ``migrated`` event); then it gets its source stage under the destination's policy.
+    ``migrated`` event); then it gets its source stage under the destination's policy,
+    and its aliases where the destination has them (the report lists those it could
+    not copy: ``report.aliases_not_copied()``).
     Safe to re-run after a crash or a failure: finished versions are skipped, the rest
     done, nothing duplicated. ``dry_run`` returns the plan and changes nothing;
     ``progress`` draws a progress line on stderr (default: when it is a terminal).

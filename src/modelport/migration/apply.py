@@ -1,4 +1,5 @@
-"""Applying a plan: copy each version through local staging, register it, then set its stage.
+"""Applying a plan: copy each version through local staging, register it, then set its
+stage, then its aliases (where the destination has aliases).
 
 Models are migrated in parallel; within a model, versions are registered one after the
 other in source order (so the destination numbers them in the same order) while the
@@ -25,10 +26,10 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelport.errors import ConflictError
+from modelport.errors import ConflictError, InvalidInputError, UnsupportedOperation
 from modelport.migration.planning import Planned
 from modelport.migration.progress import Progress
-from modelport.migration.report import Action, Outcome, VersionResult
+from modelport.migration.report import Action, AliasNotCopied, Outcome, VersionResult
 from modelport.models import Approval, Event, EventKind, MigratedFrom, ModelVersion
 from modelport.registry import Registry
 
@@ -171,7 +172,9 @@ class Migration:
     def _apply(self, entry: Planned, staged: Future[Staged] | None) -> VersionResult:
         action = entry.item.action
         if action is Action.SKIP:
-            return _result(entry, Outcome.SKIPPED, dst_version=entry.item.dst_version)
+            assert entry.copy is not None  # a skip always has a copy
+            uncopied = self._copy_aliases(entry.source, entry.copy)  # the plan found none to set
+            return _result(entry, Outcome.SKIPPED, entry.copy.version, aliases_not_copied=uncopied)
         if action is Action.CONFLICT:
             return _result(entry, Outcome.CONFLICT, entry.item.dst_version, entry.item.note)
         if action is Action.UPDATE:
@@ -247,16 +250,34 @@ class Migration:
 
     def _sync(self, entry: Planned, copy: ModelVersion, done: Outcome) -> VersionResult:
         """Bring the copy's approval and stage in line with the source's, under the
-        destination's policy; a refusal is this version's failure, never bypassed."""
+        destination's policy (a refusal is this version's failure, never bypassed), then
+        its aliases."""
         try:
             copy = self._align(entry.source, copy)
         except Exception as exc:  # reported per version; the run goes on
             return _result(entry, Outcome.FAILED, copy.version, f"stage/approval: {_describe(exc)}")
-        return _result(entry, done, dst_version=copy.version)
+        try:
+            uncopied = self._copy_aliases(entry.source, copy)
+        except Exception as exc:
+            return _result(entry, Outcome.FAILED, copy.version, f"aliases: {_describe(exc)}")
+        return _result(entry, done, copy.version, aliases_not_copied=uncopied)
+
+    def _copy_aliases(self, source: ModelVersion, copy: ModelVersion) -> tuple[AliasNotCopied, ...]:
+        """Point the source version's aliases at its copy. What the destination refuses
+        before any call (it has no aliases, or not that name) is returned, not raised."""
+        refused = []
+        for alias in (a for a in source.aliases if a not in copy.aliases):
+            try:
+                self.dst.set_alias(copy.ref, alias, reason=self._note(source), actor=self.actor)
+            except (UnsupportedOperation, InvalidInputError) as exc:
+                refused.append(AliasNotCopied(alias=alias, reason=str(exc)))
+        return tuple(refused)
+
+    def _note(self, source: ModelVersion) -> str:
+        return _clip(f"migration of {source.ref} from {self.src.url}")
 
     def _align(self, source: ModelVersion, copy: ModelVersion) -> ModelVersion:
-        reason = _clip(f"migration of {source.ref} from {self.src.url}")
-        note = {"reason": reason, "actor": self.actor}
+        note = {"reason": self._note(source), "actor": self.actor}
         if source.approval is Approval.APPROVED and copy.approval is not Approval.APPROVED:
             copy = self.dst.approve(copy.ref, **note)
         if source.stage != copy.stage:
@@ -275,7 +296,12 @@ class Migration:
 
 
 def _result(
-    entry: Planned, outcome: Outcome, dst_version: str | None = None, error: str | None = None
+    entry: Planned,
+    outcome: Outcome,
+    dst_version: str | None = None,
+    error: str | None = None,
+    *,
+    aliases_not_copied: tuple[AliasNotCopied, ...] = (),
 ) -> VersionResult:
     item = entry.item
     return VersionResult(
@@ -286,6 +312,7 @@ def _result(
         dst_version=dst_version,
         digest=item.digest,
         error=error,
+        aliases_not_copied=aliases_not_copied,
     )
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from modelport.backends.base import Capability
 from modelport.errors import InvalidInputError, ModelNotFoundError
 from modelport.migration.report import (
     Action,
@@ -25,8 +26,8 @@ from modelport.models import Approval, ModelVersion
 from modelport.registry import Registry
 from modelport.validation import check_model_name, check_stage, check_version
 
-# The parts of a record migration carries over, compared by plan and diff. Aliases are
-# not among them: the backend contract has no write for aliases.
+# The parts of a record migration carries over, compared by plan and diff; aliases too
+# where the destination has them (see ``differing_fields``).
 COMPARED_FIELDS = (
     "digest",
     "stage",
@@ -37,7 +38,7 @@ COMPARED_FIELDS = (
     "description",
     "lineage",
 )
-SYNCED_FIELDS = ("stage", "approval")  # what a re-run can still bring in line
+SYNCED_FIELDS = ("stage", "approval", "aliases")  # what a re-run can still bring in line
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -147,10 +148,16 @@ def copies_by_source(
     return copies
 
 
-def differing_fields(source: ModelVersion, copy: ModelVersion) -> tuple[str, ...]:
-    """The carried-over fields in which ``copy`` differs from ``source``."""
+def differing_fields(
+    source: ModelVersion, copy: ModelVersion, *, aliases: bool = False
+) -> tuple[str, ...]:
+    """The carried-over fields in which ``copy`` differs from ``source``; with
+    ``aliases`` (the destination has them), ``aliases`` when the copy lacks one of the
+    source's (an alias set on the copy alone is the destination's own)."""
     left, right = source.neutral(), copy.neutral()
     fields = [f for f in COMPARED_FIELDS if f != "digest" and left[f] != right[f]]
+    if aliases and not set(source.aliases) <= set(copy.aliases):
+        fields.append("aliases")
     if digest_differs(source, copy):
         fields.insert(0, "digest")
     return tuple(fields)
@@ -172,17 +179,23 @@ def planned_versions(src: Registry, dst: Registry, selection: Selection) -> list
     if src.backend is dst.backend:
         raise InvalidInputError("source and destination are the same registry", field="dst")
     names = selection.models if selection.models is not None else tuple(src.models())
+    aliases = has_aliases(dst)
     planned: list[Planned] = []
     for name in names:
         versions = [mv for mv in source_versions(src, name) if selection.wants(mv)]
         if not versions:
             continue
         copies = copies_by_source(versions_or_none(dst, name) or [], src.url, name)
-        planned += [_decide(mv, copies.get(mv.version, [])) for mv in versions]
+        planned += [_decide(mv, copies.get(mv.version, []), aliases) for mv in versions]
     return planned
 
 
-def _decide(source: ModelVersion, copies: list[ModelVersion]) -> Planned:
+def has_aliases(registry: Registry) -> bool:
+    """Whether migration can copy aliases to ``registry`` (else the report lists them)."""
+    return Capability.ALIASES in registry.capabilities
+
+
+def _decide(source: ModelVersion, copies: list[ModelVersion], aliases: bool) -> Planned:
     base = {
         "name": source.name,
         "version": source.version,
@@ -193,7 +206,7 @@ def _decide(source: ModelVersion, copies: list[ModelVersion]) -> Planned:
     if not copies:
         return Planned(PlanItem(action=Action.CREATE, **base), source, None)
     copy = copies[0]
-    fields = differing_fields(source, copy)
+    fields = differing_fields(source, copy, aliases=aliases)
     if "digest" in fields:
         held = f"destination holds digest {copy.digest}, source {source.digest}"
         item = PlanItem(action=Action.CONFLICT, dst_version=copy.version, note=held, **base)
@@ -211,6 +224,8 @@ def _decide(source: ModelVersion, copies: list[ModelVersion]) -> Planned:
 
 
 def _text(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
     return value.value if isinstance(value, Approval) else str(value)
 
 
@@ -245,10 +260,11 @@ def model_diff(src: Registry, dst: Registry, name: str, *, must_exist: bool) -> 
         )
     copies = copies_by_source(dst_versions or [], src.url, name)
     matched = {id(mv) for group in copies.values() for mv in group}
+    aliases = has_aliases(dst)
     differing = []
     for mv in src_versions or []:
         group = copies.get(mv.version)
-        fields = differing_fields(mv, group[0]) if group else ()
+        fields = differing_fields(mv, group[0], aliases=aliases) if group else ()
         if group and fields:
             pair = VersionDifference(
                 src_version=mv.version, dst_version=group[0].version, fields=fields

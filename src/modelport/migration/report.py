@@ -96,8 +96,16 @@ class MigrationPlan(_Record):
         return "\n".join(lines)
 
 
+class AliasNotCopied(_Record):
+    """An alias of a source version that its copy does not hold, and why."""
+
+    alias: str
+    reason: str
+
+
 class VersionResult(_Record):
-    """What happened to one source version."""
+    """What happened to one source version. ``aliases_not_copied``: the source version's
+    aliases the destination could not take (it has no aliases, or refuses the name)."""
 
     name: str
     version: str
@@ -107,6 +115,7 @@ class VersionResult(_Record):
     digest: str | None = None
     bytes: int = 0
     error: str | None = None
+    aliases_not_copied: tuple[AliasNotCopied, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -149,6 +158,15 @@ class MigrationReport(_Record):
     def failures(self) -> list[VersionResult]:
         return [result for result in self.results if result.outcome in _FAILURES]
 
+    def aliases_not_copied(self) -> dict[str, tuple[str, ...]]:
+        """Per source version (``name/3``), the aliases its copy does not hold. They do
+        not make the report fail: the destination cannot hold them."""
+        return {
+            r.ref: tuple(a.alias for a in r.aliases_not_copied)
+            for r in self.results
+            if r.aliases_not_copied
+        }
+
     def summary(self) -> str:
         if self.dry_run:
             return "dry run, nothing changed\n" + self.plan.summary()
@@ -160,6 +178,11 @@ class MigrationReport(_Record):
             f"  {megabytes:.1f} MB copied in {self.seconds:.1f} s ({rate:.1f} MB/s)",
         ]
         lines += [f"  {r.outcome.value.upper()} {r.ref}: {r.error}" for r in self.failures()]
+        lines += [
+            f"  ALIAS NOT COPIED {r.name}@{a.alias} (of {r.ref}): {a.reason}"
+            for r in self.results
+            for a in r.aliases_not_copied
+        ]
         lines.append("ok" if self.ok else "NOT ok")
         return "\n".join(lines)
 

@@ -132,7 +132,7 @@ URLS = [
     Bad("url-int", connect(3), URL, "url"),
     Bad("url-bytes", connect(b"memory://"), URL, "url"),
     Bad("url-bad-port", connect("memory://:99999"), URL, "url"),
-    Bad("url-planned-scheme", connect("vertex://project/us-central1"), URL, "url"),
+    Bad("url-planned-scheme", connect("azureml://sub/rg/ws"), URL, "url"),
     Bad("url-password", connect(f"memory://user:{SECRET}@host"), URL, "url"),
     Bad("url-token-unknown-scheme", connect(f"nope://h?token={SECRET}"), URL, "url"),
     Bad("url-sig-unknown-option", connect(f"memory://?sig={SECRET}"), URL, "url"),

@@ -34,9 +34,14 @@ BUILTIN: dict[str, BackendEntry] = {
     "sagemaker": BackendEntry(
         "modelport.backends.sagemaker.backend:SageMakerBackend", "sagemaker", ("boto3",)
     ),
+    "vertex": BackendEntry(
+        "modelport.backends.vertex.backend:VertexBackend",
+        "vertex",
+        ("google.cloud.aiplatform_v1", "google.cloud.storage"),
+    ),
 }
 
-PLANNED = {"vertex": "Vertex AI", "azureml": "Azure ML"}
+PLANNED = {"azureml": "Azure ML"}
 
 
 def backend_class(url: RegistryURL) -> type[Backend]:
@@ -66,7 +71,14 @@ def registered() -> dict[str, BackendEntry]:
 
 def missing_modules(entry: BackendEntry) -> list[str]:
     """The modules ``entry``'s extra provides that are not installed."""
-    return [module for module in entry.requires if importlib.util.find_spec(module) is None]
+    return [module for module in entry.requires if not _installed(module)]
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is absent
+        return False
 
 
 def import_backend(entry: BackendEntry) -> type[Backend]:

@@ -40,7 +40,7 @@ def test_defaults_leave_region_and_credentials_to_boto3() -> None:
     assert config.region is None
     assert config.profile is None
     assert config.role is None
-    assert (config.prefix, config.page_size, config.gzip_level) == ("modelport", 50, 0)
+    assert (config.prefix, config.page_size, config.gzip_level) == ("modelport", 10, 0)
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,9 @@ class SageMakerOptions(BackendOptions):
         None, description="a profile name of the AWS config files"
     )
     role: Annotated[str, matching(ROLE_ARN)] | None = Field(None, description="an IAM role ARN")
-    page_size: int = integer_option(50, 1, 100)
+    # Each version on a page costs one DescribeModelPackage: a small page shows the first
+    # few versions without describing fifty.
+    page_size: int = integer_option(10, 1, 100)
     connect_timeout: float = Field(
         10.0, ge=0.1, le=600, allow_inf_nan=False, description="seconds, from 0.1 to 600"
     )

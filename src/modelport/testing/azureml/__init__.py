@@ -1,0 +1,67 @@
+"""A strict local Azure ML model registry (workspace scope) that the real ``MLClient`` talks to.
+
+No public fake of the Azure ML model API exists. :class:`AzureMLService` serves the ARM
+paths ``azure-ai-ml`` uses for models of a workspace on 127.0.0.1, reached through
+:class:`RoutingTransport` (an azure-core transport that sends ``management.azure.com``
+requests to the fake and restores each URL after sending, so the bearer-token policy and
+``nextLink`` paging see the real one):
+
+- model containers: list (``listViewType``), get, PUT (description, tags, ``isArchived``);
+- model versions: list (``listViewType``, ``stage``, ``tags``, ``$orderBy`` on creation
+  time, ``$top``, ``nextLink`` paging with a ``$skip`` token), get, PUT, delete;
+- datastores: list, get, ``listSecrets`` (one AzureBlob datastore, ``workspaceblobstore``,
+  on Azurite's well-known development account).
+
+Strictness: every request body is checked against the SDK's own generated REST models
+(``azure.ai.ml._restclient.arm_ml_service.models``): an unknown or read-only key is a 400
+``UserError`` naming its JSON path; the SDK's known quirks are an explicit allow-list in
+``bodies._SDK_QUIRKS``. The ``api-version`` of each call must be the one azure-ai-ml 1.35
+sends for it. Responses carry what the service sends (``flavors``, ``provisioningState``,
+``systemData``, ARM ids). Errors are ARM-shaped (``{"error": {"code", "message"}}``): 404
+for an unknown container, version, datastore or workspace, 409 for a changed immutable
+field of a version, 400 for a bad body, api-version, ``$skip`` token or a version without
+``modelUri``.
+
+Fault injection (``service.faults``): the next N calls (optionally of one HTTP method)
+answer 429 with ``Retry-After: 0``, 503, or lose their answer after taking effect.
+``service.calls`` counts requests by route name; ``service.reset()`` forgets everything.
+
+Deviations from the real service, knowingly:
+
+- Only the workspace scope; registries (discovery, regional data plane, ``tempdatarefs``)
+  are not served yet.
+- A version PUT may change description, tags, ``isArchived`` and ``stage``; any other
+  changed field is a 409 (the real service's answer for that case was not verified). A PUT
+  without ``stage`` keeps the stored one (the SDK's archive re-PUTs without it).
+- Error codes inside ``error`` are ``UserError`` for 400/404/409, where the service often
+  adds an ``innerError`` chain; no ``x-ms-request-id`` headers.
+- Containers are created by their first version PUT or a container PUT; version ids are
+  whatever the client chose (``latestVersion``/``nextVersion`` count numeric ids only).
+- No authentication or RBAC: any bearer token is accepted; no ETags, no LROs on the
+  workspace paths (the service answers these PUTs synchronously too).
+"""
+
+from __future__ import annotations
+
+from .bodies import BodyError, check_body
+from .faults import Fault, FaultInjector
+from .service import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
+from .state import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_DATASTORE, ServiceError
+from .transport import RigCredential, RoutingTransport
+
+__all__ = [
+    "AZURITE_ACCOUNT",
+    "AZURITE_KEY",
+    "DEFAULT_DATASTORE",
+    "RESOURCE_GROUP",
+    "SUBSCRIPTION",
+    "WORKSPACE",
+    "AzureMLService",
+    "BodyError",
+    "Fault",
+    "FaultInjector",
+    "RigCredential",
+    "RoutingTransport",
+    "ServiceError",
+    "check_body",
+]

@@ -1,0 +1,92 @@
+"""``AzureMLService``: the fake on a local port, and plain ``MLClient`` objects pointed at it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import TracebackType
+from typing import Any
+
+from .faults import FaultInjector
+from .http import LocalServer, Reply, Request
+from .transport import ARM_HOST, RigCredential, RoutingTransport
+from .workspace import WorkspaceApi, WorkspaceScope
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+RESOURCE_GROUP = "rig-rg"
+WORKSPACE = "rig-ws"
+
+
+class AzureMLService:
+    """A strict local Azure ML workspace API on 127.0.0.1 (see the package docstring)."""
+
+    def __init__(
+        self,
+        *,
+        subscription: str = SUBSCRIPTION,
+        resource_group: str = RESOURCE_GROUP,
+        workspace: str = WORKSPACE,
+        page_size: int = 20,
+    ) -> None:
+        self.faults = FaultInjector()
+        self.scope = WorkspaceScope(subscription, resource_group, workspace)
+        self._workspace = WorkspaceApi(self.scope, page_size=page_size, faults=self.faults)
+        self._server = LocalServer(self._handle)
+
+    def _handle(self, request: Request) -> Reply:
+        return self._workspace.handle(request)
+
+    def __enter__(self) -> AzureMLService:
+        self._server.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.stop()
+
+    @property
+    def endpoint(self) -> str:
+        return self._server.base_url
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests served, by route name (``versions.get``, ``datastores.listSecrets``, ...)."""
+        return self._workspace.calls
+
+    @property
+    def page_size(self) -> int:
+        return self._workspace.page_size
+
+    @page_size.setter
+    def page_size(self, size: int) -> None:
+        self._workspace.page_size = size
+
+    def reset(self) -> None:
+        """Forget every model, call count and planned fault."""
+        self._workspace.state.reset()
+        self._workspace.calls.clear()
+        self.faults.clear()
+
+    def transport(self) -> RoutingTransport:
+        """An azure-core transport sending ARM requests here."""
+        return RoutingTransport({ARM_HOST: self.endpoint})
+
+    def client(self, **kwargs: Any) -> Any:
+        """A plain ``azure.ai.ml.MLClient`` for the workspace, one retry layer off."""
+        from azure.ai.ml import MLClient
+
+        options: dict[str, Any] = {"retry_total": 0, **kwargs}
+        return MLClient(
+            RigCredential(),
+            subscription_id=self.scope.subscription,
+            resource_group_name=self.scope.resource_group,
+            workspace_name=self.scope.workspace,
+            transport=self.transport(),
+            **options,
+        )
+
+    def url(self, **options: str) -> str:
+        """The ``azureml://`` URL of the rig's workspace, with ``options`` as its query."""
+        base = f"azureml://{self.scope.subscription}/{self.scope.resource_group}"
+        query = "&".join(f"{key}={value}" for key, value in sorted(options.items()))
+        return f"{base}/{self.scope.workspace}" + (f"?{query}" if query else "")

@@ -1,0 +1,54 @@
+"""Reaching the fake: a routing azure-core transport and a credential that never calls out.
+
+The SDK builds its URLs from the public cloud (``management.azure.com``). The transport
+rewrites the scheme and host of those requests to the local fake just before sending and
+puts the original URL back afterwards, so the bearer-token policy (which refuses plain
+http) and retries see the real URL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.pipeline.transport import HttpRequest, RequestsTransport
+from azure.core.rest import HttpRequest as RestHttpRequest
+
+ARM_HOST = "management.azure.com"
+
+
+class RoutingTransport(RequestsTransport):  # type: ignore[misc]
+    """Sends requests for the hosts in ``routes`` to a local ``http://host:port`` instead."""
+
+    def __init__(self, routes: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._routes = dict(routes)
+
+    def send(self, request: HttpRequest | RestHttpRequest, **kwargs: Any) -> Any:
+        original = request.url
+        request.url = self._route(original)
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            request.url = original
+
+    def _route(self, url: str) -> str:
+        parts = urlsplit(url)
+        target = self._routes.get(parts.hostname or "")
+        if target is None:
+            return url
+        local = urlsplit(target)
+        return urlunsplit((local.scheme, local.netloc, parts.path, parts.query, parts.fragment))
+
+
+class RigCredential:
+    """A TokenCredential that hands out a dummy token: the fake checks none."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken("rig-token", int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        return AccessTokenInfo("rig-token", int(time.time()) + 3600)

@@ -33,6 +33,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +56,17 @@ JsonDict = dict[str, Any]
 MAX_PAGE = 100
 LABEL_WRITE_ATTEMPTS = 20  # read-modify-write rounds against concurrent label writers
 _SAFE_SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_FIELDS = (
+_PLAIN_FIELDS = (
     "name",
     "version_id",
-    "version_aliases",
-    "labels",
     "artifact_uri",
     "version_description",
     "description",
     "display_name",
     "pipeline_job",
     "training_pipeline",
-    "version_create_time",
-    "version_update_time",
 )
+_TIME_FIELDS = ("version_create_time", "version_update_time")
 
 
 class VertexBackend(Backend):
@@ -468,10 +466,16 @@ class VertexBackend(Backend):
 
 
 def _fields(model: Any) -> JsonDict:
-    """The fields modelport reads of a proto-plus ``Model``, as plain values."""
-    fields: JsonDict = {field: getattr(model, field) for field in _FIELDS}
-    fields["labels"] = dict(fields["labels"])
-    fields["version_aliases"] = list(fields["version_aliases"])
+    """The fields modelport reads of a proto-plus ``Model``, as plain values; read from the
+    underlying protobuf message, which costs a tenth of proto-plus's per-field marshalling
+    (a resolve reads one model: this is most of modelport's own time)."""
+    message = type(model).pb(model)
+    fields: JsonDict = {field: getattr(message, field) for field in _PLAIN_FIELDS}
+    fields["labels"] = dict(message.labels)
+    fields["version_aliases"] = list(message.version_aliases)
+    for field in _TIME_FIELDS:
+        held = message.HasField(field)
+        fields[field] = getattr(message, field).ToDatetime(timezone.utc) if held else None
     return fields
 
 

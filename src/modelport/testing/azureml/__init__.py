@@ -22,6 +22,11 @@ for an unknown container, version, datastore or workspace, 409 for a changed imm
 field of a version, 400 for a bad body, api-version, ``$skip`` token or a version without
 ``modelUri``.
 
+Blobs: :class:`Azurite` (Microsoft's emulator, npm ``azurite@3.35.0``) as a child process
+stopped by its PID; ``AzureMLService(azurite=...)`` routes the datastore account's blob host
+to it (the transport keeps the real ``Host``, from which Azurite reads the account) and
+``service.blob_service()`` is a plain ``BlobServiceClient`` on it.
+
 Fault injection (``service.faults``): the next N calls (optionally of one HTTP method)
 answer 429 with ``Retry-After: 0``, 503, or lose their answer after taking effect.
 ``service.calls`` counts requests by route name; ``service.reset()`` forgets everything.
@@ -30,6 +35,9 @@ Deviations from the real service, knowingly:
 
 - Only the workspace scope; registries (discovery, regional data plane, ``tempdatarefs``)
   are not served yet.
+- ``ml_client.models.create_or_update(path=<local folder>)`` uploads through a
+  ``BlobServiceClient`` the SDK builds itself, outside ``transport=``: not routed yet (it
+  needs a CONNECT proxy); versions pointing at a datastore or https path work.
 - A version PUT may change description, tags, ``isArchived`` and ``stage``; any other
   changed field is a 409 (the real service's answer for that case was not verified). A PUT
   without ``stage`` keeps the stored one (the SDK's archive re-PUTs without it).
@@ -43,6 +51,7 @@ Deviations from the real service, knowingly:
 
 from __future__ import annotations
 
+from .azurite import AZURITE_VERSION, Azurite, AzuriteNotInstalledError
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
 from .service import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
@@ -52,11 +61,14 @@ from .transport import RigCredential, RoutingTransport
 __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_KEY",
+    "AZURITE_VERSION",
     "DEFAULT_DATASTORE",
     "RESOURCE_GROUP",
     "SUBSCRIPTION",
     "WORKSPACE",
     "AzureMLService",
+    "Azurite",
+    "AzuriteNotInstalledError",
     "BodyError",
     "Fault",
     "FaultInjector",

@@ -6,9 +6,11 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from .azurite import Azurite
 from .faults import FaultInjector
 from .http import LocalServer, Reply, Request
-from .transport import ARM_HOST, RigCredential, RoutingTransport
+from .state import AZURITE_ACCOUNT, AZURITE_KEY, BLOB_CONTAINER
+from .transport import ARM_HOST, BLOB_SUFFIX, RigCredential, RoutingTransport
 from .workspace import WorkspaceApi, WorkspaceScope
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -26,17 +28,23 @@ class AzureMLService:
         resource_group: str = RESOURCE_GROUP,
         workspace: str = WORKSPACE,
         page_size: int = 20,
+        azurite: Azurite | None = None,
     ) -> None:
         self.faults = FaultInjector()
         self.scope = WorkspaceScope(subscription, resource_group, workspace)
         self._workspace = WorkspaceApi(self.scope, page_size=page_size, faults=self.faults)
         self._server = LocalServer(self._handle)
+        self._azurite = azurite
 
     def _handle(self, request: Request) -> Reply:
         return self._workspace.handle(request)
 
     def __enter__(self) -> AzureMLService:
         self._server.start()
+        if self._azurite is not None:
+            container = self.blob_service().get_container_client(BLOB_CONTAINER)
+            if not container.exists():
+                container.create_container()
         return self
 
     def __exit__(
@@ -66,10 +74,32 @@ class AzureMLService:
         self._workspace.state.reset()
         self._workspace.calls.clear()
         self.faults.clear()
+        if self._azurite is not None:
+            container = self.blob_service().get_container_client(BLOB_CONTAINER)
+            for blob in list(container.list_blob_names()):
+                container.delete_blob(blob)
 
     def transport(self) -> RoutingTransport:
-        """An azure-core transport sending ARM requests here."""
-        return RoutingTransport({ARM_HOST: self.endpoint})
+        """An azure-core transport sending ARM requests here (and blob requests of the
+        datastore's account to Azurite, when the service has one)."""
+        routes = {ARM_HOST: self.endpoint}
+        if self._azurite is not None:
+            routes[f"{AZURITE_ACCOUNT}.{BLOB_SUFFIX}"] = self._azurite.endpoint
+        return RoutingTransport(routes)
+
+    def blob_service(self) -> Any:
+        """A plain ``BlobServiceClient`` of the default datastore's account (on Azurite)."""
+        from azure.storage.blob import BlobServiceClient
+
+        if self._azurite is None:
+            raise RuntimeError("this AzureMLService was started without Azurite")
+        credential = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+        return BlobServiceClient(
+            f"https://{AZURITE_ACCOUNT}.{BLOB_SUFFIX}",
+            credential=credential,
+            transport=self.transport(),
+            retry_total=0,
+        )
 
     def client(self, **kwargs: Any) -> Any:
         """A plain ``azure.ai.ml.MLClient`` for the workspace, one retry layer off."""

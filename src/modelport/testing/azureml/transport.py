@@ -18,10 +18,12 @@ from azure.core.pipeline.transport import HttpRequest, RequestsTransport
 from azure.core.rest import HttpRequest as RestHttpRequest
 
 ARM_HOST = "management.azure.com"
+BLOB_SUFFIX = "blob.core.windows.net"
 
 
 class RoutingTransport(RequestsTransport):  # type: ignore[misc]
-    """Sends requests for the hosts in ``routes`` to a local ``http://host:port`` instead."""
+    """Sends requests for the hosts in ``routes`` to a local ``http://host:port`` instead,
+    with the original ``Host`` header."""
 
     def __init__(self, routes: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -30,10 +32,14 @@ class RoutingTransport(RequestsTransport):  # type: ignore[misc]
     def send(self, request: HttpRequest | RestHttpRequest, **kwargs: Any) -> Any:
         original = request.url
         request.url = self._route(original)
+        if request.url != original:
+            # Azurite reads the account from the host, as the service does (product-style URL)
+            request.headers["Host"] = urlsplit(original).netloc
         try:
             return super().send(request, **kwargs)
         finally:
             request.url = original
+            request.headers.pop("Host", None)
 
     def _route(self, url: str) -> str:
         parts = urlsplit(url)

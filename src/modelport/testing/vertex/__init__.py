@@ -3,9 +3,13 @@
 No public emulator of the Vertex AI Model Registry exists; this one serves the
 ``google.cloud.aiplatform.v1.ModelService`` methods modelport uses (UploadModel,
 GetModel, ListModels, ListModelVersions, UpdateModel, MergeVersionAliases,
-DeleteModelVersion) and ``google.longrunning.Operations.GetOperation`` over gRPC on
-127.0.0.1, parsing every request with the real message classes of
-``google.cloud.aiplatform_v1`` (unknown fields refused) and answering with them.
+DeleteModelVersion) and ``google.longrunning.Operations.GetOperation`` on 127.0.0.1, over
+gRPC (``endpoint``) and over REST (``rest_endpoint``: JSON over HTTP/1.1 on the routes of
+the GAPIC REST transport's own ``google.api.http`` rules, operations polled on
+``/ui/...``), both on one state. Every request is parsed with the real message classes
+of ``google.cloud.aiplatform_v1`` (unknown fields refused: gRPC wire fields and JSON
+names alike) and answered with them; over REST, errors carry the HTTP status of their
+gRPC code in Google's JSON error shape.
 GCS is gcp-storage-emulator (PyPI), in memory (:class:`GcsEmulator`).
 
 Semantics kept from the service: version ids count up from 1; the ``default`` alias is
@@ -31,7 +35,8 @@ Deviations from the real service, knowingly:
 - Filters: ``labels.k=v``, ``labels.k:*``, ``labels:k`` joined by ``AND`` (and
   ``display_name="x"`` on ListModels); order_by ``create_time``/``update_time`` with
   ``desc``. Anything else is INVALID_ARGUMENT, where the service may accept more.
-- Only gRPC; the REST transport is not served yet.
+- REST serves only each method's first HTTP rule (the one the GAPIC client calls);
+  FAILED_PRECONDITION maps to 400 as in google.rpc.Code, whatever the service sends.
 - Etags are opaque counters; timestamps always move forward by at least 1 µs.
 
 Fault injection (:class:`FaultInjector`, ``service.faults``): throttling

@@ -13,6 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from .faults import FaultInjector
 from .grpc_server import start_server
+from .rest_server import RestFace
 from .rules import RpcError
 from .state import ModelRegistryState
 
@@ -34,6 +35,7 @@ class VertexRegistryService:
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
         self._port = 0
+        self._rest: RestFace | None = None
 
     def __enter__(self) -> VertexRegistryService:
         return self.start()
@@ -44,12 +46,16 @@ class VertexRegistryService:
     def start(self) -> VertexRegistryService:
         if self._server is None:
             self._server, self._port = start_server(self._dispatch)
+            self._rest = RestFace(self._answer)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(grace=None).wait()
             self._server = None
+        if self._rest is not None:
+            self._rest.stop()
+            self._rest = None
 
     @property
     def target(self) -> str:
@@ -64,6 +70,13 @@ class VertexRegistryService:
         return f"http://{self.target}"
 
     @property
+    def rest_endpoint(self) -> str:
+        """The ``endpoint=`` of a ``vertex://...&transport=rest`` URL for this rig."""
+        if self._rest is None:
+            raise RuntimeError("VertexRegistryService is not started")
+        return f"http://127.0.0.1:{self._rest.port}"
+
+    @property
     def lro_polls(self) -> int:
         """How many GetOperation polls an upload takes to finish (0: done at once)."""
         return self.state.lro_polls
@@ -73,9 +86,17 @@ class VertexRegistryService:
         with self._lock:
             self.state.lro_polls = polls
 
-    def client(self) -> Any:
-        """A plain ``aiplatform_v1.ModelServiceClient`` over gRPC, pointed at this rig."""
+    def client(self, transport: str = "grpc") -> Any:
+        """A plain ``aiplatform_v1.ModelServiceClient`` pointed at this rig, over gRPC or
+        (``transport="rest"``) over REST."""
         from google.cloud.aiplatform_v1 import ModelServiceClient
+
+        if transport == "rest":
+            return ModelServiceClient(
+                credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                transport="rest",
+                client_options={"api_endpoint": self.rest_endpoint},
+            )
         from google.cloud.aiplatform_v1.services.model_service.transports.grpc import (
             ModelServiceGrpcTransport,
         )
@@ -83,11 +104,18 @@ class VertexRegistryService:
         channel = grpc.insecure_channel(self.target)
         return ModelServiceClient(transport=ModelServiceGrpcTransport(channel=channel))
 
-    def url(self, bucket: str, storage_endpoint: str, **options: str | None) -> str:
-        """A ``vertex://`` URL for this rig; ``options`` add to, override (or with None,
-        remove) the defaults."""
+    def url(
+        self, bucket: str, storage_endpoint: str, *, transport: str = "grpc", **options: str | None
+    ) -> str:
+        """A ``vertex://`` URL for this rig over ``transport`` (``grpc`` or ``rest``);
+        ``options`` add to, override (or with None, remove) the defaults."""
+        if transport == "rest":
+            endpoint = self.rest_endpoint
+            options = {"transport": "rest", **options}
+        else:
+            endpoint = self.endpoint
         return vertex_url(
-            self.project, self.location, self.endpoint, bucket, storage_endpoint, **options
+            self.project, self.location, endpoint, bucket, storage_endpoint, **options
         )
 
     def reset(self) -> None:
@@ -101,17 +129,24 @@ class VertexRegistryService:
         self.faults.reset()
 
     def _dispatch(self, method: str, request: Any, context: grpc.ServicerContext) -> Any:
+        result, error = self._answer(method, request)
+        if error is not None:
+            context.abort(error.code, error.message)
+        return result
+
+    def _answer(self, method: str, request: Any) -> tuple[Any, RpcError | None]:
+        """What either face answers: counted, faults drawn, then run (or run, then lost)."""
         with self._lock:
             self.calls[method] += 1
         fault = self.faults.draw(method)
         if fault is not None and not fault.after_effect:
-            context.abort(fault.code, fault.message)
+            return None, RpcError(fault.code, fault.message)
         result, error = self._run(method, request)
         if error is not None:
-            context.abort(error.code, error.message)
+            return None, error
         if fault is not None:
-            context.abort(fault.code, fault.message)
-        return result
+            return None, RpcError(fault.code, fault.message)
+        return result, None
 
     def _run(self, method: str, request: Any) -> tuple[Any, RpcError | None]:
         handler = getattr(self.state, _snake(method))

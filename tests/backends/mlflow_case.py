@@ -13,10 +13,16 @@ import pytest
 
 import modelport as mp
 from modelport.backends.mlflow.backend import MlflowBackend
-from tests.backends.case import BackendCase
-from tests.backends.counting import CallCounter, counting_methods, public_methods
+from modelport.testing.conformance import (
+    FAST_RETRY,
+    PAGE_SIZE,
+    BackendCase,
+    CallCounter,
+    counting_methods,
+    public_methods,
+)
+from modelport.testing.conformance.case import Opener
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
-from tests.conformance.settings import FAST_RETRY, PAGE_SIZE
 
 
 def _backend(reg: mp.Registry) -> MlflowBackend:
@@ -84,8 +90,20 @@ def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
     return Path(url2pathname(urlsplit(artifact_uri).path))
 
 
-_NATIVE = {"seed": _seed, "count_calls": _count_calls, "corrupt_metadata": _corrupt_metadata}
+def _case(case_id: str, open_registry: Opener) -> BackendCase:
+    return BackendCase(
+        id=case_id,
+        scheme="mlflow",
+        open=open_registry,
+        set_alias=_set_alias,
+        tamper=_tamper,
+        seed=_seed,
+        count_calls=_count_calls,
+        corrupt_metadata=_corrupt_metadata,
+    )
+
+
 CASES = [
-    BackendCase("mlflow-sqlite", _open_sqlite, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]
-    BackendCase("mlflow-server", _open_server, _set_alias, _tamper, **_NATIVE),  # type: ignore[arg-type]
+    _case("mlflow-sqlite", _open_sqlite),
+    _case("mlflow-server", _open_server),
 ]

@@ -4,8 +4,6 @@ registry's contents to compare registries with."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import random
 from pathlib import Path
 from typing import Any
@@ -13,18 +11,10 @@ from typing import Any
 import pytest
 
 import modelport as mp
-import tests.backends
-from tests.backends.case import BackendCase
+from modelport.testing.conformance import BackendCase
+from tests.backends import discover_cases
 
 FAST_RETRY = mp.RetryPolicy(attempts=8, initial_wait=0.01, max_wait=0.2, deadline=30)
-
-
-def discover_cases() -> list[BackendCase]:
-    cases: list[BackendCase] = []
-    for info in pkgutil.iter_modules(tests.backends.__path__):
-        if info.name.endswith("_case"):
-            cases.extend(importlib.import_module(f"tests.backends.{info.name}").CASES)
-    return cases
 
 
 CASES = discover_cases()
@@ -43,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if isinstance(param, BackendCase):
             gap = param.gaps.get(getattr(item, "originalname", item.name))
             if gap is not None:
-                item.add_marker(pytest.mark.xfail(strict=True, reason=f"{gap.kind}: {gap.reason}"))
+                item.add_marker(gap.mark())
 
 
 # -- a populated source ----------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 import modelport as mp
 from modelport.migration import diff, migrate
-from tests.backends.case import BackendCase
+from modelport.testing.conformance import BackendCase
 from tests.migration.conftest import CASES, FAST_RETRY, case_params, populate, snapshot
 
 CHAIN_ORDER = ("memory", "mlflow-sqlite", "sagemaker", "mlflow-server")

@@ -22,8 +22,8 @@ import modelport as mp
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow import transport
 from modelport.backends.mlflow.backend import MlflowBackend
+from modelport.testing.conformance import FAST_RETRY
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
-from tests.conformance.settings import FAST_RETRY
 
 SHADOW_EU = mp.Policy(custom_stages={"shadow-eu"})
 

@@ -31,7 +31,8 @@ SDKS = (
     "azure.storage",
     "pandas",
 )
-PLAIN_IMPORT_LOADS_NOTHING_OF = (*SDKS, "pydantic")  # the data model's pydantic loads lazily
+TEST_TOOLS = ("pytest", "_pytest")  # modelport.testing.conformance imports them, modelport never
+PLAIN_IMPORT_LOADS_NOTHING_OF = (*SDKS, *TEST_TOOLS, "pydantic")  # pydantic loads lazily
 
 SCRIPTS = {
     "import": "import modelport",
@@ -45,7 +46,11 @@ SCRIPTS = {
         "reg.resolve('m@latest')\n"
     ),
 }
-FORBIDDEN = {"import": PLAIN_IMPORT_LOADS_NOTHING_OF, "attributes": SDKS, "memory": SDKS}
+FORBIDDEN = {
+    "import": PLAIN_IMPORT_LOADS_NOTHING_OF,
+    "attributes": (*SDKS, *TEST_TOOLS),
+    "memory": (*SDKS, *TEST_TOOLS),
+}
 
 
 def modules_after(script: str, env: dict[str, str] | None = None) -> set[str]:

@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 
 import modelport as mp
-from tests.conformance.settings import FAST_RETRY
+from modelport.testing.conformance.settings import FAST_RETRY
 
 ROUND_TIMEOUT = 120.0  # seconds any one wait may take before the round counts as failed
 

@@ -144,8 +144,16 @@ MOTO_IGNORES_CLIENT_TOKEN = (
     "moto 5.2 ignores CreateModelPackage's ClientToken: a repeated register creates a "
     "second package"
 )
+MOTO_FORGETS_SEEDED_APPROVAL = (
+    "moto 5.2 drops ModelLifeCycle and forgets ModelApprovalStatus on an update that does "
+    "not repeat it: an approved pipeline package reads as production (SageMaker's "
+    "convention), then as pending once modelport moves its stage"
+)
 ALIAS_GAPS = {
     "test_alias_resolves_where_the_backend_has_aliases": never(
+        NO_ALIASES, raises=mp.UnsupportedOperation
+    ),
+    "test_an_alias_set_by_the_registry_moves_between_versions_and_is_removed": never(
         NO_ALIASES, raises=mp.UnsupportedOperation
     ),
 }
@@ -156,6 +164,10 @@ MOTO_GAPS = {
     "test_exclusive_stage_has_one_holder": notyet(MOTO_DROPS_LIFE_CYCLE, raises=AssertionError),
     "test_non_exclusive_stages_hold_many": notyet(MOTO_DROPS_LIFE_CYCLE, raises=AssertionError),
     "test_custom_stage": notyet(MOTO_DROPS_LIFE_CYCLE, raises=mp.VersionNotFoundError),
+    "test_a_declared_custom_stage_holds_many": notyet(MOTO_DROPS_LIFE_CYCLE, raises=AssertionError),
+    "test_a_custom_stage_declared_exclusive_has_one_holder_and_rolls_back": notyet(
+        MOTO_DROPS_LIFE_CYCLE, raises=AssertionError
+    ),
     "test_rollback_returns_the_stage_to_the_previous_holder": notyet(
         MOTO_DROPS_LIFE_CYCLE, raises=AssertionError
     ),
@@ -164,6 +176,9 @@ MOTO_GAPS = {
     ),
     "test_rollback_reads_the_stage_history_not_every_version": notyet(
         MOTO_SEEDS_READ_AS_DEPLOYED, raises=mp.VersionNotFoundError
+    ),
+    "test_versions_made_with_the_backends_own_api_read_correctly": notyet(
+        MOTO_FORGETS_SEEDED_APPROVAL, raises=AssertionError
     ),
 }
 

@@ -1,4 +1,5 @@
-"""Stages, approval, policy, history and rollback (SPEC section 2) on every backend."""
+"""Stages (declared custom ones too), approval, policy, history, rollback and two clients
+of one registry (SPEC sections 1-2) on every backend."""
 
 from __future__ import annotations
 
@@ -99,6 +100,37 @@ def test_custom_stage(registry: mp.Registry, name: str, model_dir: Path) -> None
     assert declared.resolve(f"{name}@shadow-eu").version == mv.version
 
 
+def test_a_declared_custom_stage_holds_many(
+    registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    declared = _declaring(registry, mp.Policy(custom_stages={"shadow", "canary"}))
+    versions = [declared.register(name, model_dir).version for _ in range(3)]
+    for version in versions[:2]:
+        assert declared.transition(f"{name}/{version}", "shadow").stage == "shadow"
+    holders = sorted(mv.version for mv in declared.versions(name, stage="shadow"))
+    assert holders == versions[:2]
+    assert declared.resolve(f"{name}/{versions[2]}").stage == "development"
+    assert list(declared.versions(name, stage="canary")) == []
+
+
+def test_a_custom_stage_declared_exclusive_has_one_holder_and_rolls_back(
+    registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    policy = mp.Policy(
+        custom_stages={"canary"}, exclusive_stages={"staging", "production", "canary"}
+    )
+    declared = _declaring(registry, policy)
+    v1, v2 = (declared.register(name, model_dir).version for _ in range(2))
+    declared.transition(f"{name}/{v1}", "canary", actor="ci")
+    declared.transition(f"{name}/{v2}", "canary", actor="ci")
+    assert [mv.version for mv in declared.versions(name, stage="canary")] == [v2]
+    assert declared.resolve(f"{name}@canary").version == v2
+    assert declared.resolve(f"{name}/{v1}").stage == "archived"
+    assert declared.rollback(name, "canary", actor="oncall").version == v1
+    assert declared.resolve(f"{name}@canary").version == v1
+    assert declared.resolve(f"{name}/{v2}").stage == "archived"
+
+
 def test_metric_gate_blocks_a_transition(
     case: BackendCase, name: str, model_dir: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -135,6 +167,27 @@ def test_history_records_every_change_in_the_backend(
     ]
     assert events[1].reason == "smoke tests"
     assert all(e.version == mv.version for e in events)
+
+
+def test_two_clients_see_each_others_writes_and_history(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    other = case.reopen(registry)  # another machine, on the same registry
+    try:
+        mv = registry.register(name, model_dir, metrics={"f1": 0.9}, actor="trainer")
+        assert other.resolve(mv.ref).neutral() == mv.neutral()
+        other.approve(mv.ref, reason="QA passed", actor="alice")
+        other.transition(mv.ref, "production", reason="release 7", actor="ci")
+        seen = registry.resolve(f"{name}@production")
+        assert (seen.version, seen.approval) == (mv.version, mp.Approval.APPROVED)
+        second = registry.register(name, model_dir, actor="trainer")
+        assert other.resolve(f"{name}@latest").version == second.version
+        assert sorted(m.version for m in other.versions(name)) == [mv.version, second.version]
+        trail = [(e.kind.value, e.actor) for e in registry.history(mv.ref)]
+        assert trail == [("registered", "trainer"), ("approved", "alice"), ("transitioned", "ci")]
+        assert other.history(mv.ref) == registry.history(mv.ref)
+    finally:
+        other.close()
 
 
 def test_rollback_returns_the_stage_to_the_previous_holder(

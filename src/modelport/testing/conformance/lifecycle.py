@@ -1,4 +1,5 @@
-"""Register, resolve, list: the behaviours of SPEC sections 1-3 on every backend."""
+"""Register, resolve, list (past one page), aliases, versions made with the backend's own
+API: the behaviours of SPEC sections 1-3 on every backend."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import modelport as mp
 from modelport.digest import digest_path
 from modelport.testing.conformance.case import BackendCase
+from modelport.testing.conformance.settings import PAGE_SIZE
 
 
 def test_register_returns_a_typed_immutable_record(
@@ -58,6 +60,17 @@ def test_versions_pages_lazily_through_every_version(
     assert len({mv.version for mv in listed}) == 7
 
 
+def test_versions_filtered_by_stage_page_past_one_page(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    count = 2 * PAGE_SIZE + 1
+    case.seed(registry, name, count, model_dir)
+    registry.transition(f"{name}/{count}", "staging")
+    development = sorted(int(mv.version) for mv in registry.versions(name, stage="development"))
+    assert development == list(range(1, count))
+    assert [mv.version for mv in registry.versions(name, stage="staging")] == [str(count)]
+
+
 def test_versions_filters_by_stage(registry: mp.Registry, name: str, model_dir: Path) -> None:
     for _ in range(3):
         registry.register(name, model_dir)
@@ -71,6 +84,41 @@ def test_models_lists_registered_names(registry: mp.Registry, name: str, model_d
     registry.register(name + "-b", model_dir)
     names = set(registry.models())
     assert {name, name + "-b"} <= names
+
+
+def test_models_pages_past_one_page(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    names = [f"{name}-{i}" for i in range(2 * PAGE_SIZE + 1)]
+    for model in names:
+        case.seed(registry, model, 1, model_dir)
+    listed = list(registry.models())
+    assert set(names) <= set(listed)
+    assert len(listed) == len(set(listed))
+
+
+def test_versions_made_with_the_backends_own_api_read_correctly(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    """Versions a pipeline created without modelport read as plain development versions,
+    and modelport's writes then work on them."""
+    case.seed(registry, name, 2, model_dir)
+    listed = sorted(registry.versions(name), key=lambda mv: int(mv.version))
+    assert [(mv.name, mv.version) for mv in listed] == [(name, "1"), (name, "2")]
+    for mv in listed:
+        assert (mv.stage, mv.approval) == ("development", mp.Approval.PENDING)
+        assert mv.native
+        assert mv.artifact_uri
+        assert registry.resolve(mv.ref).neutral() == mv.neutral()
+    assert registry.resolve(f"{name}@latest").version == "2"
+    registry.approve(f"{name}/1", reason="QA passed", actor="alice")
+    registry.transition(f"{name}/1", "staging", actor="ci")
+    staged = registry.resolve(f"{name}@staging")
+    assert (staged.version, staged.approval) == ("1", mp.Approval.APPROVED)
+    assert [e.kind.value for e in registry.history(f"{name}/1")][-2:] == [
+        "approved",
+        "transitioned",
+    ]
 
 
 def test_missing_model_and_version_raise_lookup_errors(
@@ -165,6 +213,33 @@ def test_alias_resolves_where_the_backend_has_aliases(
     second = registry.register(name, model_dir)
     case.set_alias(registry, name, second.version, "champion")
     assert registry.resolve(f"{name}@champion").version == second.version
+
+
+def test_an_alias_set_by_the_registry_moves_between_versions_and_is_removed(
+    case: BackendCase, registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    first = registry.register(name, model_dir)
+    second = registry.register(name, model_dir)
+    assert registry.set_alias(first.ref, "champion", actor="alice").aliases == ("champion",)
+    assert registry.resolve(f"{name}@champion").version == first.version
+    moved = registry.set_alias(second.ref, "champion", reason="better f1", actor="alice")
+    assert moved.aliases == ("champion",)
+    assert registry.resolve(first.ref).aliases == ()  # one version per alias and model
+    other = case.reopen(registry)
+    assert other.resolve(f"{name}@champion").version == second.version
+    other.close()
+    registry.remove_alias(name, "champion", actor="bob")
+    with pytest.raises(mp.VersionNotFoundError):
+        registry.resolve(f"{name}@champion")
+    with pytest.raises(mp.VersionNotFoundError):
+        registry.remove_alias(name, "champion")
+    assert registry.resolve(second.ref).aliases == ()
+    trail = [(e.kind, e.from_, e.to, e.actor) for e in registry.history(second.ref)]
+    assert trail[1:] == [
+        (mp.EventKind.ALIASED, None, "champion", "alice"),
+        (mp.EventKind.UNALIASED, "champion", None, "bob"),
+    ]
+    assert [e.kind for e in registry.history(first.ref)][1:] == [mp.EventKind.ALIASED]
 
 
 def test_resolve_cache_is_evicted_by_the_registrys_own_writes(

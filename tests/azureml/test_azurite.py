@@ -7,19 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from modelport.testing.azureml import AzureMLService, Azurite, AzuriteNotInstalledError
+from modelport.testing.azureml import AzureMLService, Azurite
 
 CONTAINER = "azureml-blobstore"
-
-
-@pytest.fixture(scope="module")
-def azurite() -> Iterator[Azurite]:
-    try:
-        running = Azurite()
-    except AzuriteNotInstalledError as missing:
-        pytest.skip(str(missing))
-    with running:
-        yield running
 
 
 @pytest.fixture(scope="module")

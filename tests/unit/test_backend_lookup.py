@@ -57,11 +57,6 @@ def test_an_entry_point_that_is_not_a_backend_is_refused(monkeypatch: pytest.Mon
         mp.connect("acme://")
 
 
-def test_a_planned_backend_says_so() -> None:
-    with pytest.raises(InvalidURLError, match="planned"):
-        mp.connect("azureml://sub/rg/ws")
-
-
 @pytest.mark.parametrize(
     ("url", "sdk", "extra"),
     [("sagemaker://us-east-1?bucket=b", "boto3", "sagemaker"), ("mlflow://", "mlflow", "mlflow")],

@@ -21,6 +21,7 @@ from tests.unit.conftest import MODEL
 
 SECRET = "s3cr3t-Value"
 MAX_MESSAGE_CHARS = 1000  # an oversized value must not be echoed back whole
+AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ URLS = [
     Bad("url-int", connect(3), URL, "url"),
     Bad("url-bytes", connect(b"memory://"), URL, "url"),
     Bad("url-bad-port", connect("memory://:99999"), URL, "url"),
-    Bad("url-planned-scheme", connect("azureml://sub/rg/ws"), URL, "url"),
+    Bad("url-azureml-no-workspace", connect(f"azureml://{AZURE_SUBSCRIPTION}/rg"), URL, "url"),
     Bad("url-password", connect(f"memory://user:{SECRET}@host"), URL, "url"),
     Bad("url-token-unknown-scheme", connect(f"nope://h?token={SECRET}"), URL, "url"),
     Bad("url-sig-unknown-option", connect(f"memory://?sig={SECRET}"), URL, "url"),

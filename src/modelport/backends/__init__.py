@@ -39,9 +39,14 @@ BUILTIN: dict[str, BackendEntry] = {
         "vertex",
         ("google.cloud.aiplatform_v1", "google.cloud.storage"),
     ),
+    "azureml": BackendEntry(
+        "modelport.backends.azureml.backend:AzureMLBackend",
+        "azure",
+        ("azure.ai.ml", "azure.storage.blob"),
+    ),
 }
 
-PLANNED = {"azureml": "Azure ML"}
+PLANNED: dict[str, str] = {}  # scheme -> title of a backend announced but not shipped
 
 
 def backend_class(url: RegistryURL) -> type[Backend]:

@@ -7,8 +7,9 @@ requests to the fake and restores each URL after sending, so the bearer-token po
 ``nextLink`` paging see the real one):
 
 - model containers: list (``listViewType``), get, PUT (description, tags, ``isArchived``);
-- model versions: list (``listViewType``, ``stage``, ``tags``, ``$orderBy`` on creation
-  time, ``$top``, ``nextLink`` paging with a ``$skip`` token), get, PUT, delete;
+- model versions: list (``listViewType``, ``stage``, ``tags``, ``properties``, ``$orderBy``
+  on creation time, ``$top``, ``nextLink`` paging with a ``$skip`` token), get, PUT,
+  delete;
 - datastores: list, get, ``listSecrets`` (one AzureBlob datastore, ``workspaceblobstore``,
   on Azurite's well-known development account).
 
@@ -51,12 +52,13 @@ Deviations from the real service, knowingly:
 
 from __future__ import annotations
 
+from modelport.backends.azureml.transport import RigCredential, RoutingTransport
+
 from .azurite import AZURITE_VERSION, Azurite, AzuriteNotInstalledError
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
 from .service import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_DATASTORE, ServiceError
-from .transport import RigCredential, RoutingTransport
 
 __all__ = [
     "AZURITE_ACCOUNT",

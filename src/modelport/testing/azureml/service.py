@@ -6,11 +6,17 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from modelport.backends.azureml.transport import (
+    ARM_HOST,
+    BLOB_SUFFIX,
+    RigCredential,
+    RoutingTransport,
+)
+
 from .azurite import Azurite
 from .faults import FaultInjector
 from .http import LocalServer, Reply, Request
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, BLOB_CONTAINER
-from .transport import ARM_HOST, BLOB_SUFFIX, RigCredential, RoutingTransport
 from .workspace import WorkspaceApi, WorkspaceScope
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -116,7 +122,11 @@ class AzureMLService:
         )
 
     def url(self, **options: str) -> str:
-        """The ``azureml://`` URL of the rig's workspace, with ``options`` as its query."""
+        """The ``azureml://`` URL of the rig's workspace (``endpoint`` and, with Azurite,
+        ``blob_endpoint`` set), with ``options`` added to its query."""
+        options = {"endpoint": self.endpoint, **options}
+        if self._azurite is not None:
+            options.setdefault("blob_endpoint", self._azurite.endpoint)
         base = f"azureml://{self.scope.subscription}/{self.scope.resource_group}"
         query = "&".join(f"{key}={value}" for key, value in sorted(options.items()))
         return f"{base}/{self.scope.workspace}" + (f"?{query}" if query else "")

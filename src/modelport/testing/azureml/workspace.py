@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
+from modelport.backends.azureml.transport import ARM_HOST
+
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
 from .http import Reply, Request
@@ -24,7 +26,6 @@ from .state import (
     WorkspaceState,
     not_found,
 )
-from .transport import ARM_HOST
 
 # api-versions azure-ai-ml 1.35 sends for these paths; others are refused as the service does.
 MODEL_API_VERSIONS = frozenset({"2023-08-01-preview"})
@@ -289,10 +290,16 @@ def _matches(properties: JsonDict, query: dict[str, str]) -> bool:
         return False
     if "stage" in query and properties.get("stage") != query["stage"]:
         return False
-    tags = properties.get("tags") or {}
-    for condition in filter(None, query.get("tags", "").split(",")):
+    return _has(properties.get("tags") or {}, query.get("tags", "")) and _has(
+        properties.get("properties") or {}, query.get("properties", "")
+    )
+
+
+def _has(values: JsonDict, conditions: str) -> bool:
+    """``k1=v1,k2``: every key present, with the value where one is given."""
+    for condition in filter(None, conditions.split(",")):
         key, _, value = condition.partition("=")
-        if key not in tags or (value and tags[key] != value):
+        if key not in values or (value and values[key] != value):
             return False
     return True
 

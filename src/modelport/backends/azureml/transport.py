@@ -1,9 +1,10 @@
-"""Reaching the fake: a routing azure-core transport and a credential that never calls out.
+"""Reaching a local rig: a routing azure-core transport and a credential that never calls out.
 
-The SDK builds its URLs from the public cloud (``management.azure.com``). The transport
-rewrites the scheme and host of those requests to the local fake just before sending and
-puts the original URL back afterwards, so the bearer-token policy (which refuses plain
-http) and retries see the real URL.
+The SDK builds its URLs from the public cloud (``management.azure.com``,
+``ACCOUNT.blob.core.windows.net``). The transport rewrites the scheme and host of those
+requests to a local ``http://`` server just before sending and puts the original URL back
+afterwards, so the bearer-token policy (which refuses plain http), signatures and
+``nextLink`` paging see the real URL. Used only for ``http://`` endpoints.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class RoutingTransport(RequestsTransport):  # type: ignore[misc]
 
 
 class RigCredential:
-    """A TokenCredential that hands out a dummy token: the fake checks none."""
+    """A TokenCredential that hands out a dummy token: local rigs check none."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return AccessToken("rig-token", int(time.time()) + 3600)

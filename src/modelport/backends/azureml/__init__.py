@@ -1,0 +1,1 @@
+"""``azureml://``: Azure ML model registries (workspaces) through azure-ai-ml's ``MLClient``."""

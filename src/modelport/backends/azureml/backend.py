@@ -1,0 +1,449 @@
+"""``azureml://``: an Azure ML workspace's model registry through azure-ai-ml's ``MLClient``.
+
+A model is a model container, a version its version (see :mod:`.translate` for the
+mapping, :mod:`.storage` for the datastore's blobs). Calls go through the generated ARM
+operations the ``MLClient`` itself uses (``model_versions``, ``model_containers``), built
+with ``retry_total=0`` and the URL's ``timeout``. Calls per primitive (each retried as a
+whole by the facade):
+
+- ``get_version``: 1 container GET (its pointer tags) + 1 version GET.
+- ``latest_version``: 1 container GET + 1 version list (newest first, ``$top=1``).
+- ``list_versions``: 1 container GET + 1 version list page.
+- ``read_pointers``/``pointed_version``: 1 container GET (+1 version GET).
+- ``stage_members``: the version list, every page (stages are matched case-insensitively,
+  as the studio writes ``Production``).
+- ``read_events``: 1 version GET + a blob listing + 1 GET per event; ``read_stage_log``: a
+  blob listing. The datastore costs 2 calls (get, listSecrets) once per backend.
+- ``create_version``: 1 version list filtered on the register's ``mp-key`` property (a
+  retry finds the version the first attempt made) + blob uploads + 1 container GET (its
+  ``nextVersion``) + 1 version PUT (again on a 409: another register took the number).
+- ``set_pointer``/``delete_pointer``: 1 container GET + 1 container PUT of its tags.
+- ``write_stage``/``write_approval``: 1 version GET + 1 version PUT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from modelport.backends.azureml import session, translate
+from modelport.backends.azureml.config import AzureMLConfig, parse_config
+from modelport.backends.azureml.errors import ERRORS
+from modelport.backends.azureml.storage import BlobStore
+from modelport.backends.azureml.translate import AzureVersion
+from modelport.backends.base import Backend, Capability, Page
+from modelport.backends.kit.errors import Context
+from modelport.errors import (
+    ConflictError,
+    InvalidInputError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+)
+from modelport.models import Approval, Event, EventKind, ModelVersion, Stage, VersionDraft
+from modelport.urls import RegistryURL
+
+MAX_PAGE = 100
+CREATE_ATTEMPTS = 10  # version numbers taken by concurrent registers before giving up
+POINTER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+_SAFE_SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class AzureMLBackend(Backend):
+    capabilities = frozenset(
+        {
+            Capability.ALIASES,
+            Capability.REGISTER_URI,
+            Capability.CUSTOM_STAGES,
+            Capability.NATIVE_STAGES,
+        }
+    )
+
+    def __init__(self, url: RegistryURL, config: AzureMLConfig) -> None:
+        self.url = url
+        self.config = config
+        self._shown = str(url)
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._token: Any = None
+        self._store: BlobStore | None = None
+
+    @classmethod
+    def from_url(cls, url: RegistryURL) -> AzureMLBackend:
+        return cls(url, parse_config(url))
+
+    # -- reads ---------------------------------------------------------------
+
+    def list_models(self, page_token: str | None = None) -> Page[str]:
+        pages = self._call(
+            self._ctx(),
+            self._containers().list,
+            self.config.resource_group,
+            self.config.workspace,
+            list_view_type="All",
+        )
+        items, token = self._page(pages, page_token, self._ctx())
+        return Page([str(item.name) for item in items], token)
+
+    def get_version(self, name: str, version: str) -> ModelVersion:
+        pointers = self.read_pointers(name)
+        return self._record(name, self._version(name, version), pointers)
+
+    def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
+        pointers = self.read_pointers(name)
+        items, token = self._page(
+            self._list(name, order_by="createdtime asc", top=self.config.page_size),
+            page_token,
+            self._ctx(name),
+        )
+        return Page([self._record(name, _fields(i), pointers) for i in items], token)
+
+    def latest_version(self, name: str) -> ModelVersion:
+        pointers = self.read_pointers(name)
+        items, _ = self._page(
+            self._list(name, order_by="createdtime desc", top=1), None, self._ctx(name)
+        )
+        if not items:
+            raise VersionNotFoundError(f"{self.url}: model {name!r} has no versions", model=name)
+        return self._record(name, _fields(items[0]), pointers)
+
+    def read_pointers(self, name: str) -> dict[str, str]:
+        return translate.pointers_of(self._container(name).properties.tags or {})
+
+    def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
+        pointers = self.read_pointers(name)
+        version = pointers.get(pointer)
+        if version is None:
+            return None
+        return self._record(name, self._version(name, version), pointers)
+
+    def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
+        pointers = self.read_pointers(name)
+        records = [self._record(name, v, pointers) for v in self._all_versions(name)]
+        return [record for record in records if record.stage == stage]
+
+    def read_events(self, name: str, version: str) -> list[Event]:
+        current = self._version(name, version)
+        stored = self._events(name, version)
+        if translate.written_by_modelport(current):
+            return stored
+        registration = translate.foreign_registration(name, current)
+        later = [e for e in stored if e.id != registration.id]
+        return sorted([registration, *later], key=lambda e: (e.at, e.id))
+
+    def read_stage_log(self, name: str, stage: str) -> list[Event]:
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, subject=store.location(name))):
+            return store.stage_log(name, stage)
+
+    def fetch_artifact(self, uri: str, dest: Path) -> None:
+        store = self._blobs()
+        with ERRORS.translating(Context(self._shown, subject=uri)):
+            store.fetch(uri, dest)
+
+    # -- writes --------------------------------------------------------------
+
+    def validate_draft(self, draft: VersionDraft) -> None:
+        translate.check_draft(draft)
+
+    def validate_stage(self, stage: str) -> None:
+        translate.check_stage(stage)
+
+    def validate_pointer(self, pointer: str) -> None:
+        if not POINTER_NAME.fullmatch(pointer):
+            raise InvalidInputError(
+                f"alias {pointer!r} cannot be an Azure ML container tag here "
+                f"({POINTER_NAME.pattern})",
+                field="alias",
+            )
+
+    def stage_artifact(self, draft: VersionDraft) -> None:
+        """Upload ahead: the folder is keyed by the idempotency key, so ``create_version``
+        rewrites the same blobs."""
+        self.validate_draft(draft)
+        self._artifact(draft)
+
+    def create_version(self, draft: VersionDraft) -> ModelVersion:
+        self.validate_draft(draft)
+        key = translate.token(draft.name, draft.idempotency_key)
+        version = self._version_by_key(draft.name, key) or self._put_new(draft)
+        self._append_history(draft.name, version, draft.history)
+        return self.get_version(draft.name, version)
+
+    def set_pointer(self, name: str, pointer: str, version: str) -> None:
+        self.validate_pointer(pointer)
+        self._update_container_tags(name, {translate.pointer_tag(pointer): version})
+
+    def delete_pointer(self, name: str, pointer: str) -> None:
+        self._update_container_tags(name, {translate.pointer_tag(pointer): None})
+
+    def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
+        def change(properties: Any) -> None:
+            properties.stage = stage
+            properties.is_archived = stage == Stage.ARCHIVED.value
+
+        self._update_version(name, version, change)
+
+    def write_approval(
+        self, name: str, version: str, approval: Approval, reason: str | None
+    ) -> None:
+        def change(properties: Any) -> None:
+            properties.tags = {**(properties.tags or {}), translate.APPROVAL_TAG: approval.value}
+
+        self._update_version(name, version, change)
+
+    def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
+            store.append(name, version, events)
+
+    def close(self) -> None:
+        with self._lock:
+            self._client, self._store = None, None
+
+    # -- helpers: writes -----------------------------------------------------
+
+    def _artifact(self, draft: VersionDraft) -> str:
+        if not draft.source_is_local:
+            return draft.source
+        store = self._blobs()
+        folder = f"{self.config.prefix}/{draft.name}/{_slot(draft.idempotency_key)}"
+        with ERRORS.translating(self._ctx(draft.name, subject=folder)):
+            return store.upload_folder(Path(draft.source), folder)
+
+    def _put_new(self, draft: VersionDraft) -> str:
+        """PUT the version under the container's next number; a 409 means a concurrent
+        register took that number: read it again."""
+        from azure.ai.ml._restclient.arm_ml_service import models as rest
+
+        tags, properties = translate.new_version_fields(draft)
+        body = rest.ModelVersion(
+            properties=rest.ModelVersionProperties(
+                model_uri=self._artifact(draft),
+                model_type="custom_model",
+                description=draft.description,
+                tags=tags,
+                properties=properties,
+                stage=Stage.DEVELOPMENT.value,
+                is_archived=False,
+            )
+        )
+        for _ in range(CREATE_ATTEMPTS):
+            version = self._next_version(draft.name)
+            try:
+                self._call(
+                    self._ctx(draft.name, version),
+                    self._versions().create_or_update,
+                    self.config.resource_group,
+                    self.config.workspace,
+                    draft.name,
+                    version,
+                    body,
+                )
+                return version
+            except ConflictError:
+                continue
+        raise ConflictError(
+            f"{self.url}: {draft.name}: {CREATE_ATTEMPTS} version numbers in a row were taken "
+            "by concurrent registers",
+            model=draft.name,
+        )
+
+    def _next_version(self, name: str) -> str:
+        try:
+            container = self._container(name)
+        except ModelNotFoundError:
+            return "1"
+        return str(container.properties.next_version or "1")
+
+    def _version_by_key(self, name: str, key: str) -> str | None:
+        """The version an earlier attempt of this register made, if any."""
+        pages = self._list(name, top=1, properties=f"{translate.KEY_PROPERTY}={key}")
+        items, _ = self._page(pages, None, self._ctx(name))
+        return str(items[0].name) if items else None
+
+    def _append_history(self, name: str, version: str, history: Sequence[Event]) -> None:
+        """The draft's events; a version that already has events was made by an earlier
+        attempt of this register, whose ``registered`` event stands."""
+        if not history:
+            return
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
+            stored = set(store.event_ids(name, version))
+            events = [
+                e
+                for e in history
+                if not (stored and e.kind is EventKind.REGISTERED and e.id not in stored)
+            ]
+            store.append(name, version, events)
+
+    def _update_container_tags(self, name: str, changes: dict[str, str | None]) -> None:
+        container = self._container(name)
+        tags = dict(container.properties.tags or {})
+        for key, value in changes.items():
+            if value is None:
+                tags.pop(key, None)
+            else:
+                tags[key] = value
+        container.properties.tags = tags
+        self._call(
+            self._ctx(name),
+            self._containers().create_or_update,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+            container,
+        )
+
+    def _update_version(self, name: str, version: str, change: Any) -> None:
+        current = self._call(
+            self._ctx(name, version),
+            self._versions().get,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+            version,
+        )
+        change(current.properties)
+        self._call(
+            self._ctx(name, version),
+            self._versions().create_or_update,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+            version,
+            current,
+        )
+
+    # -- helpers: reads ------------------------------------------------------
+
+    def _container(self, name: str) -> Any:
+        translate.check_name(name)
+        return self._call(
+            self._ctx(name),
+            self._containers().get,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+        )
+
+    def _version(self, name: str, version: str) -> AzureVersion:
+        rest = self._call(
+            self._ctx(name, version),
+            self._versions().get,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+            version,
+        )
+        return _fields(rest)
+
+    def _list(self, name: str, **query: Any) -> Any:
+        translate.check_name(name)
+        return self._call(
+            self._ctx(name),
+            self._versions().list,
+            self.config.resource_group,
+            self.config.workspace,
+            name,
+            list_view_type="All",
+            **query,
+        )
+
+    def _page(self, pager: Any, token: str | None, ctx: Context) -> tuple[list[Any], str | None]:
+        with ERRORS.translating(ctx):
+            pages = pager.by_page(continuation_token=token)
+            items = list(next(pages, []))
+            return items, pages.continuation_token or None
+
+    def _all_versions(self, name: str) -> Iterator[AzureVersion]:
+        token: str | None = None
+        while True:
+            pager = self._list(name, order_by="createdtime asc", top=MAX_PAGE)
+            items, token = self._page(pager, token, self._ctx(name))
+            yield from (_fields(item) for item in items)
+            if token is None:
+                return
+
+    def _events(self, name: str, version: str) -> list[Event]:
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
+            return store.read_events(name, version)
+
+    def _record(self, name: str, version: AzureVersion, pointers: dict[str, str]) -> ModelVersion:
+        return translate.version_record(name, version, pointers, self._shown)
+
+    # -- helpers: plumbing ---------------------------------------------------
+
+    def _call(self, ctx: Context, method: Any, *args: Any, **kwargs: Any) -> Any:
+        with ERRORS.translating(ctx):
+            return method(*args, **kwargs)
+
+    def _ml_client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                with ERRORS.translating(self._ctx()):
+                    self._token = session.credential(self.config)
+                    self._client = session.ml_client(self.config, self._token)
+            return self._client
+
+    def _versions(self) -> Any:
+        # The generated ARM operations MLClient.models itself calls: they expose the
+        # container tags, the properties filter and paging tokens its wrapper hides.
+        return self._ml_client().models._model_versions_operation
+
+    def _containers(self) -> Any:
+        return self._ml_client().models._model_container_operation
+
+    def _blobs(self) -> BlobStore:
+        client = self._ml_client()
+        with self._lock:
+            if self._store is None:
+                with ERRORS.translating(self._ctx(subject="datastore")):
+                    datastore = session.datastore_of(client, self.config.datastore)
+                    container = session.container_client(self.config, datastore, self._token)
+                self._store = BlobStore(
+                    container, datastore.name, self.config.prefix, self.config.timeout
+                )
+            return self._store
+
+    def _ctx(
+        self, name: str | None = None, version: str | None = None, subject: str | None = None
+    ) -> Context:
+        return Context(self._shown, name, version, subject)
+
+
+def _fields(rest: Any) -> AzureVersion:
+    """The fields modelport reads of a generated ``ModelVersion``."""
+    properties = rest.properties
+    system = rest.system_data
+    return AzureVersion(
+        arm_id=str(rest.id or ""),
+        version=str(rest.name),
+        path=str(properties.model_uri or ""),
+        tags=dict(properties.tags or {}),
+        properties=dict(properties.properties or {}),
+        description=properties.description,
+        stage=properties.stage,
+        archived=bool(properties.is_archived),
+        job_name=properties.job_name,
+        created_at=_utc(system.created_at if system else None),
+        updated_at=_utc(system.last_modified_at if system else None),
+    )
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _slot(idempotency_key: str) -> str:
+    """The blob folder of one register: the key itself when it is path-safe, else its hash."""
+    if _SAFE_SLOT.fullmatch(idempotency_key):
+        return idempotency_key
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]

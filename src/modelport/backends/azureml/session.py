@@ -1,0 +1,99 @@
+"""``MLClient`` and blob clients for an ``azureml://`` URL.
+
+Credentials come from azure.identity's chain (``DefaultAzureCredential``), never stored
+or printed; a plain-http endpoint is a local rig, reached with a dummy token. Every
+client is built with ``retry_total=0``: the facade is the one retry layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelport.backends.azureml.config import AzureMLConfig
+from modelport.backends.azureml.transport import (
+    ARM_HOST,
+    BLOB_SUFFIX,
+    RigCredential,
+    RoutingTransport,
+)
+
+
+@dataclass(frozen=True)
+class Datastore:
+    """Where a blob datastore keeps its files, and how to reach them."""
+
+    name: str
+    account: str
+    container: str
+    account_key: str | None  # None: identity-based access
+
+
+def credential(config: AzureMLConfig) -> Any:
+    if config.local:
+        return RigCredential()
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def _routes(config: AzureMLConfig, account: str | None = None) -> dict[str, str]:
+    routes = {ARM_HOST: config.endpoint} if config.endpoint else {}
+    if account is not None and config.blob_endpoint:
+        routes[f"{account}.{BLOB_SUFFIX}"] = config.blob_endpoint
+    return routes
+
+
+def _client_options(config: AzureMLConfig, routes: dict[str, str]) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "retry_total": 0,
+        "connection_timeout": config.timeout,
+        "read_timeout": config.timeout,
+    }
+    if routes:
+        options["transport"] = RoutingTransport(routes)
+    return options
+
+
+def ml_client(config: AzureMLConfig, token: Any) -> Any:
+    from azure.ai.ml import MLClient
+
+    return MLClient(
+        token,
+        subscription_id=config.subscription,
+        resource_group_name=config.resource_group,
+        workspace_name=config.workspace,
+        **_client_options(config, _routes(config)),
+    )
+
+
+def datastore_of(client: Any, name: str | None) -> Datastore:
+    """The blob datastore ``name`` (the workspace default when None), with its key if it
+    has one (2 calls: get, listSecrets)."""
+    from azure.ai.ml.entities import AccountKeyConfiguration
+
+    store = (
+        client.datastores.get(name, include_secrets=True)
+        if name
+        else client.datastores.get(client.datastores.get_default().name, include_secrets=True)
+    )
+    key = (
+        store.credentials.account_key
+        if isinstance(store.credentials, AccountKeyConfiguration)
+        else None
+    )
+    return Datastore(store.name, store.account_name, store.container_name, key)
+
+
+def container_client(config: AzureMLConfig, datastore: Datastore, token: Any) -> Any:
+    from azure.storage.blob import ContainerClient
+
+    blob_credential: Any = token
+    if datastore.account_key is not None:
+        blob_credential = {"account_name": datastore.account, "account_key": datastore.account_key}
+    return ContainerClient(
+        f"https://{datastore.account}.{BLOB_SUFFIX}",
+        datastore.container,
+        credential=blob_credential,
+        **_client_options(config, _routes(config, datastore.account)),
+    )

@@ -1,0 +1,231 @@
+"""Neutral <-> Azure ML model versions: pure functions over plain values (no SDK).
+
+| neutral | Azure ML (workspace) |
+|---|---|
+| model | a model container (its name is the neutral name; see ``check_name``) |
+| version | the container's version (`1`, `2`, ...: the container's `nextVersion`) |
+| native | the version's ARM id |
+| exclusive stage holder, alias | container tag `mp-pointer.NAME` = version (one key each) |
+| stage field | the version's `stage` (`archived` also sets Azure's own `isArchived`) |
+| approval | version tag `mp-approval` (`pending`, `approved`, `rejected`) |
+| artifact | `path`: a datastore folder `azureml://datastores/D/paths/...` |
+| description | `description` |
+| lineage.run | `jobName` when Azure knows it |
+| the whole record | properties `mp-r0`...: zlib + base64 (immutable, as the record is) |
+| history, stage log | blobs in the datastore (see ``storage``) |
+
+Other modelport properties: `mp-format` (marks a version modelport wrote) and `mp-key`
+(the register's idempotency token, found again by a properties filter).
+
+Versions modelport did not write (studio, ``ml_client.models.create_or_update``,
+pipelines) read as: stage from `stage` (lowercased; `development` when empty, `archived`
+when Azure archived it), approval `pending` unless tagged `mp-approval`, artifact from
+`path`, no digest, their tags as tags, history a `registered` event at creation time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from modelport.backends.kit.codec import Budget, CorruptMetadataError, Encoding, decode, encode
+from modelport.errors import InvalidInputError
+from modelport.models import (
+    Approval,
+    Event,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    Stage,
+    VersionDraft,
+    derived_event_id,
+)
+
+log = logging.getLogger("modelport.azureml")
+JsonDict = dict[str, Any]
+
+FORMAT_PROPERTY = "mp-format"
+FORMAT = "1"
+KEY_PROPERTY = "mp-key"
+APPROVAL_TAG = "mp-approval"
+POINTER_TAG = "mp-pointer."
+OWN_PREFIX = "mp-"
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+STAGE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+MAX_DESCRIPTION = 5000
+# A modelport choice: Azure ML documents no property limits; 32 values of 1 kB keep a
+# version's ARM body far below the 4 MB request limit.
+BUDGET = Budget(
+    where="Azure ML version properties",
+    prefix="mp-r",
+    encoding=Encoding.ZLIB_BASE64,
+    max_value_length=1024,
+    max_keys=32,
+)
+
+
+@dataclass(frozen=True)
+class AzureVersion:
+    """The fields modelport reads of a model version, as plain values."""
+
+    arm_id: str
+    version: str
+    path: str
+    tags: dict[str, str]
+    properties: dict[str, str]
+    description: str | None
+    stage: str | None
+    archived: bool
+    job_name: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def token(name: str, idempotency_key: str) -> str:
+    """The ``mp-key`` property of a register: the same (model, key) gives the same token."""
+    return hashlib.sha256(f"modelport\n{name}\n{idempotency_key}".encode()).hexdigest()[:40]
+
+
+def record_of(draft: VersionDraft) -> JsonDict:
+    record: JsonDict = {
+        "digest": draft.digest,
+        "metrics": draft.metrics,
+        "params": draft.params,
+        "tags": draft.tags,
+        "description": draft.description,
+        "lineage": draft.lineage.model_dump(mode="json", exclude_defaults=True),
+    }
+    return {key: value for key, value in record.items() if value not in (None, {}, "")}
+
+
+def check_name(name: str) -> None:
+    if not MODEL_NAME.fullmatch(name):
+        raise InvalidInputError(
+            f"{name[:100]!r} cannot be an Azure ML model name (letters, digits, '_', '.', '-';"
+            " 255 at most, starting with a letter or digit)",
+            field="name",
+            model=name,
+        )
+
+
+def check_draft(draft: VersionDraft) -> None:
+    """Everything Azure ML would refuse in ``draft``, raised before any call."""
+    check_name(draft.name)
+    if not draft.source_is_local and not draft.source.startswith("azureml://"):
+        raise InvalidInputError(
+            f"Azure ML registers local artifacts or azureml:// paths, not {draft.source[:100]!r}",
+            field="source",
+            model=draft.name,
+        )
+    if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
+        raise InvalidInputError(
+            f"description is {len(draft.description)} characters; modelport keeps at most "
+            f"{MAX_DESCRIPTION} in an Azure ML version",
+            field="description",
+            model=draft.name,
+        )
+    encode(record_of(draft), BUDGET)  # RecordTooLargeError names the field to shorten
+
+
+def check_stage(stage: str) -> None:
+    if not STAGE_NAME.fullmatch(stage):
+        raise InvalidInputError(f"stage {stage!r} cannot be an Azure ML stage", field="stage")
+
+
+def new_version_fields(draft: VersionDraft) -> tuple[dict[str, str], dict[str, str]]:
+    """(tags, properties) of a version modelport creates."""
+    properties = {
+        FORMAT_PROPERTY: FORMAT,
+        KEY_PROPERTY: token(draft.name, draft.idempotency_key),
+    } | encode(record_of(draft), BUDGET)
+    return {APPROVAL_TAG: draft.approval.value}, properties
+
+
+def pointer_tag(pointer: str) -> str:
+    return f"{POINTER_TAG}{pointer}"
+
+
+def pointers_of(container_tags: Mapping[str, str]) -> dict[str, str]:
+    return {
+        key[len(POINTER_TAG) :]: value
+        for key, value in container_tags.items()
+        if key.startswith(POINTER_TAG)
+    }
+
+
+# -- Azure -> neutral ---------------------------------------------------------------------
+
+
+def written_by_modelport(version: AzureVersion) -> bool:
+    return FORMAT_PROPERTY in version.properties
+
+
+def stage_of(version: AzureVersion) -> str:
+    if version.archived:
+        return Stage.ARCHIVED.value
+    return (version.stage or "").lower() or Stage.DEVELOPMENT.value
+
+
+def approval_of(tags: Mapping[str, str]) -> Approval:
+    try:
+        return Approval(tags.get(APPROVAL_TAG, Approval.PENDING.value))
+    except ValueError:
+        return Approval.PENDING
+
+
+def version_record(
+    name: str, version: AzureVersion, pointers: Mapping[str, str], registry: str
+) -> ModelVersion:
+    record = _record(name, version) or _foreign_record(version)
+    foreign_tags = {k: v for k, v in version.tags.items() if not k.startswith(OWN_PREFIX)}
+    return ModelVersion(
+        name=name,
+        version=version.version,
+        stage=stage_of(version),
+        approval=approval_of(version.tags),
+        artifact_uri=version.path,
+        digest=record.get("digest"),
+        metrics=record.get("metrics", {}),
+        params=record.get("params", {}),
+        tags=foreign_tags | record.get("tags", {}),
+        description=record.get("description"),
+        lineage=Lineage.model_validate(record.get("lineage", {})),
+        aliases=tuple(sorted(p for p, v in pointers.items() if v == version.version)),
+        created_at=version.created_at,
+        updated_at=version.updated_at or version.created_at,
+        registry=registry,
+        native=version.arm_id,
+    )
+
+
+def foreign_registration(name: str, version: AzureVersion) -> Event:
+    """The ``registered`` event of a version modelport never wrote (its id comes from the
+    ARM id, so every client derives the same one)."""
+    return Event(
+        id=derived_event_id("azureml", "registered", version.arm_id),
+        kind=EventKind.REGISTERED,
+        name=name,
+        version=version.version,
+        to=Stage.DEVELOPMENT.value,
+        at=version.created_at or datetime.now(timezone.utc),
+    )
+
+
+def _record(name: str, version: AzureVersion) -> JsonDict | None:
+    try:
+        return decode(version.properties, BUDGET, dict)
+    except CorruptMetadataError as exc:
+        log.warning("%s/%s: %s; read from its native fields", name, version.version, exc)
+        return None
+
+
+def _foreign_record(version: AzureVersion) -> JsonDict:
+    record: JsonDict = {"lineage": {"run": version.job_name} if version.job_name else {}}
+    if version.description:
+        record["description"] = version.description
+    return record

@@ -1,4 +1,5 @@
-"""Fixtures of the Azure ML tests: one rig (the fake ARM API and Azurite) per session."""
+"""Fixtures of the Azure ML tests: the session's rig (see ``tests/backends/azureml_fixtures.py``),
+reset for each test, a registry on it and a plain MLClient."""
 
 from __future__ import annotations
 
@@ -8,32 +9,16 @@ from typing import Any
 import pytest
 
 import modelport as mp
-from modelport.testing.azureml import AzureMLService, Azurite, AzuriteNotInstalledError
+from modelport.testing.azureml import AzureMLService
 
 FAST_RETRY = mp.RetryPolicy(attempts=8, initial_wait=0.001, max_wait=0.01, deadline=20)
 
 
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    try:
-        running = Azurite()
-    except AzuriteNotInstalledError as missing:
-        pytest.skip(str(missing))
-    with running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def azure_rig(azurite: Azurite) -> Iterator[AzureMLService]:
-    with AzureMLService(azurite=azurite) as running:
-        yield running
-
-
 @pytest.fixture
-def rig(azure_rig: AzureMLService) -> AzureMLService:
-    azure_rig.reset()
-    azure_rig.page_size = 20
-    return azure_rig
+def rig(azureml_rig: AzureMLService) -> AzureMLService:
+    azureml_rig.reset()
+    azureml_rig.page_size = 20
+    return azureml_rig
 
 
 @pytest.fixture

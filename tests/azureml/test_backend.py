@@ -3,6 +3,8 @@ what modelport writes as the MLClient sees it, bad input and faults."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,27 @@ def test_a_name_azure_cannot_hold_is_refused_before_any_call(
 
     assert refused.value.field == "name"
     assert sum(rig.calls.values()) == 0
+
+
+def test_concurrent_writes_of_one_client_lose_nothing(
+    registry: mp.Registry, artifact: Path
+) -> None:
+    for _ in range(5):
+        ref = registry.register(NAME, artifact).ref
+        _all_at_once(
+            lambda: registry.transition(ref, "staging"),  # noqa: B023 (joined in the loop)
+            lambda: registry.approve(ref),  # noqa: B023
+            lambda: registry.set_alias(ref, "candidate"),  # noqa: B023
+        )
+
+        after = registry.resolve(ref)
+        assert (after.stage, after.approval) == ("staging", mp.Approval.APPROVED)
+        assert "candidate" in after.aliases
+
+
+def _all_at_once(*writes: Callable[[], object]) -> None:
+    threads = [threading.Thread(target=write) for write in writes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)

@@ -19,6 +19,11 @@ whole by the facade):
   ``nextVersion``) + 1 version PUT (again on a 409: another register took the number).
 - ``set_pointer``/``delete_pointer``: 1 container GET + 1 container PUT of its tags.
 - ``write_stage``/``write_approval``: 1 version GET + 1 version PUT.
+
+Read-modify-writes (a version's body, a container's tags) carry no ETag: the ARM model
+API azure-ai-ml uses offers none. One backend serializes its own (threads sharing a
+registry lose nothing); two clients writing different fields of one version at the same
+instant can lose one of the two writes, the last PUT winning.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class AzureMLBackend(Backend):
         self.config = config
         self._shown = str(url)
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one read-modify-write at a time
         self._client: Any = None
         self._token: Any = None
         self._store: BlobStore | None = None
@@ -282,6 +288,10 @@ class AzureMLBackend(Backend):
             store.append(name, version, events)
 
     def _update_container_tags(self, name: str, changes: dict[str, str | None]) -> None:
+        with self._write_lock:
+            self._put_container_tags(name, changes)
+
+    def _put_container_tags(self, name: str, changes: dict[str, str | None]) -> None:
         container = self._container(name)
         tags = dict(container.properties.tags or {})
         for key, value in changes.items():
@@ -300,6 +310,10 @@ class AzureMLBackend(Backend):
         )
 
     def _update_version(self, name: str, version: str, change: Any) -> None:
+        with self._write_lock:
+            self._put_version(name, version, change)
+
+    def _put_version(self, name: str, version: str, change: Any) -> None:
         current = self._call(
             self._ctx(name, version),
             self._versions().get,

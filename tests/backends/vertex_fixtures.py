@@ -1,5 +1,5 @@
-"""Session fixtures for vertex://: the offline Vertex registry rig over gRPC and
-gcp-storage-emulator for GCS, both on 127.0.0.1, stopped at session end."""
+"""Session fixtures for vertex://: the offline Vertex registry rig (one for gRPC, one for
+REST) and gcp-storage-emulator for GCS, all on 127.0.0.1, stopped at session end."""
 
 from __future__ import annotations
 
@@ -33,3 +33,11 @@ class VertexRig:
 def vertex_rig() -> Iterator[VertexRig]:
     with VertexRegistryService() as service, GcsEmulator() as gcs:
         yield VertexRig(service, gcs)
+
+
+@pytest.fixture(scope="session")
+def vertex_rest_rig(vertex_rig: VertexRig) -> Iterator[VertexRig]:
+    """A second registry (its own service state), reached over REST; GCS shared. Two rigs,
+    so that migrating between the gRPC and the REST case moves between two registries."""
+    with VertexRegistryService() as service:
+        yield VertexRig(service, vertex_rig.gcs)

@@ -2,8 +2,9 @@
 with the same neutral record (everything but native ids, timestamps and provenance) and
 the same digest, whichever backends it passed through.
 
-The acceptance chain is memory -> MLflow (SQLite) -> SageMaker rig -> MLflow (server); it
-runs over the backends that exist, in that order, with any other backend appended.
+The acceptance chain is memory -> MLflow (SQLite) -> Vertex rig -> SageMaker rig -> MLflow
+(server); it runs over the backends that exist, in that order, with any other backend
+appended.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from modelport.migration import diff, migrate
 from modelport.testing.conformance import BackendCase
 from tests.migration.conftest import CASES, FAST_RETRY, case_params, populate, snapshot
 
-CHAIN_ORDER = ("memory", "mlflow-sqlite", "sagemaker", "mlflow-server")
+CHAIN_ORDER = ("memory", "mlflow-sqlite", "vertex", "sagemaker", "mlflow-server")
 
 
 def chain() -> list[BackendCase]:

@@ -1,0 +1,178 @@
+"""modelport resolve vs the raw MLClient, against the offline Azure ML rig.
+
+Usage: python bench/resolve_azureml.py [--calls N] [--versions N]
+
+Starts the rig (``modelport.testing.azureml``: the workspace API and Azurite) in a child
+process, so that the server does not compete with the timed client for the GIL. Two
+models: ``one`` with 1 version and ``many`` with ``--versions`` (the first 3 registered
+through modelport, the rest created with ``ml_client.models.create_or_update`` as a
+pipeline would); the last modelport version of each is promoted to production. Then it
+times, interleaved call by call so that every row sees the same machine, on each model:
+
+- raw ``ml_client.models.get(name, version)``: one call;
+- ``reg.resolve("name/VERSION")``: the container (its pointer tags) and the version;
+- raw ``ml_client.models.list(name, stage="production")``, first item: the MLClient's own
+  way to find a stage (a filtered listing);
+- ``reg.resolve("name@production")``: the container's ``mp-pointer.production`` tag names
+  the version, then one version GET: no listing, whatever the number of versions.
+
+The cache is off (``cache_ttl=0``). Targets: the calls per resolve do not grow with the
+number of versions; overhead at most 10 % at p50 over the raw call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import modelport as mp
+from modelport.testing.azureml import AzureMLService, Azurite
+
+TARGET_OVERHEAD = 0.10
+MODELPORT_VERSIONS = 3  # of the large model; the rest are plain MLClient versions
+PLAIN_PATH = "azureml://datastores/workspaceblobstore/paths/plain/model.pkl"
+
+
+def percentile(sorted_ns: list[int], q: float) -> float:
+    """The q-th percentile in milliseconds (nearest rank)."""
+    index = min(len(sorted_ns) - 1, max(0, round(q / 100 * len(sorted_ns)) - 1))
+    return sorted_ns[index] / 1e6
+
+
+def interleaved(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[int]]:
+    """Nanoseconds per call of each labelled callable, one of each per round, sorted."""
+    clock = time.perf_counter_ns
+    samples: dict[str, list[int]] = {label: [] for label in calls}
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for label, call in calls.items():
+                start = clock()
+                call()
+                samples[label].append(clock() - start)
+    finally:
+        gc.enable()
+    return {label: sorted(values) for label, values in samples.items()}
+
+
+def serve(connection: Connection) -> None:
+    """The child process: run the rig until the parent says stop."""
+    with Azurite() as azurite, AzureMLService(azurite=azurite) as service:
+        connection.send(service.url())
+        while connection.recv() == "calls":  # anything else: stop
+            connection.send(dict(service.calls))
+
+
+def calls_per(server: Connection, call: Callable[[], object]) -> dict[str, int]:
+    """The routes one ``call`` hits, as the rig counted them."""
+    server.send("calls")
+    before: dict[str, int] = server.recv()
+    call()
+    server.send("calls")
+    after: dict[str, int] = server.recv()
+    return {op: n - before.get(op, 0) for op, n in after.items() if n != before.get(op, 0)}
+
+
+def populate(reg: mp.Registry, ml: Any, name: str, versions: int, artifact: Path) -> str:
+    """``versions`` versions of ``name``; returns the version promoted to production."""
+    from azure.ai.ml.entities import Model
+
+    for i in range(min(versions, MODELPORT_VERSIONS)):
+        reg.register(name, artifact, metrics={"f1": 0.7 + i / 100}, params={"depth": i})
+    for number in range(MODELPORT_VERSIONS + 1, versions + 1):
+        ml.models.create_or_update(Model(name=name, version=str(number), path=PLAIN_PATH))
+    promoted = str(min(versions, MODELPORT_VERSIONS))
+    reg.approve(f"{name}/{promoted}", reason="bench", actor="bench")
+    reg.transition(f"{name}/{promoted}", "production", reason="bench", actor="bench")
+    return promoted
+
+
+def model_calls(
+    reg: mp.Registry, ml: Any, name: str, version: str
+) -> dict[str, Callable[[], object]]:
+    return {
+        f"raw models.get({name}, {version})": lambda: ml.models.get(name, version),
+        f"resolve({name}/{version})": lambda: reg.resolve(f"{name}/{version}"),
+        f"raw models.list({name}, stage)": lambda: next(
+            iter(ml.models.list(name, stage="production"))
+        ),
+        f"resolve({name}@production)": lambda: reg.resolve(f"{name}@production"),
+    }
+
+
+def measure(
+    server: Connection, rounds: int, versions: int
+) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
+    url = server.recv()
+    reg = mp.connect(url, cache_ttl=0)
+    ml = reg.backend._ml_client()  # type: ignore[attr-defined]  # the same plain MLClient
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = Path(tmp) / "model.bin"
+        artifact.write_bytes(b"weights" * 1000)
+        calls: dict[str, Callable[[], object]] = {}
+        for name, count in (("one", 1), ("many", versions)):
+            promoted = populate(reg, ml, name, count, artifact)
+            calls |= model_calls(reg, ml, name, promoted)
+    interleaved(calls, max(20, rounds // 10))  # warm-up: connections, imports
+    counts = {label: calls_per(server, call) for label, call in calls.items()}
+    samples = interleaved(calls, rounds)
+    reg.close()
+    return samples, counts
+
+
+def report(
+    samples: dict[str, list[int]], counts: dict[str, dict[str, int]], rounds: int, versions: int
+) -> int:
+    print(f"{rounds} interleaved calls each; models of 1 and {versions} versions; rig over")
+    print("HTTP on 127.0.0.1 (own process)")
+    print(f"{'call':34} {'p50 ms':>8} {'p95 ms':>8} {'x raw':>7}  service calls")
+    labels = list(samples)
+    worst = 0.0
+    resolves = labels[1::2]
+    constant = all(counts[label] == counts[resolves[i % 2]] for i, label in enumerate(resolves))
+    for raw, resolved in zip(labels[::2], labels[1::2], strict=True):
+        ratio = percentile(samples[resolved], 50) / percentile(samples[raw], 50)
+        worst = max(worst, ratio - 1)
+        for label, shown_ratio in ((raw, 1.0), (resolved, ratio)):
+            values = samples[label]
+            p50, p95 = percentile(values, 50), percentile(values, 95)
+            shown = ", ".join(f"{n} {op}" for op, n in sorted(counts[label].items()))
+            print(f"{label:34} {p50:8.3f} {p95:8.3f} {shown_ratio:7.3f}  {shown}")
+    print(f"worst overhead at p50: {worst:+.1%} (target <= {TARGET_OVERHEAD:.0%})")
+    print(f"same calls per resolve at 1 and {versions} versions: {'yes' if constant else 'NO'}")
+    return 0 if constant and worst <= TARGET_OVERHEAD else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
+    parser.add_argument("--versions", type=int, default=200, help="versions of the large model")
+    args = parser.parse_args()
+    if args.versions < MODELPORT_VERSIONS:
+        parser.error(f"--versions must be at least {MODELPORT_VERSIONS}")
+
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    server = context.Process(target=serve, args=(child,), daemon=False)
+    server.start()
+    try:
+        samples, counts = measure(parent, args.calls, args.versions)
+        parent.send("stop")
+        server.join(timeout=30)
+    finally:
+        if server.is_alive():
+            server.kill()  # by its PID; Azurite is stopped by the child's own exit path
+    return report(samples, counts, args.calls, args.versions)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,7 +12,7 @@ import pytest
 from azure.ai.ml.entities import Model
 
 import modelport as mp
-from modelport.testing.azureml import AzureMLService, Fault
+from modelport.testing.azureml import AzureMLService, BlobProxy, Fault
 
 NAME = "fraud"
 
@@ -70,6 +70,27 @@ def test_a_version_made_with_a_plain_mlclient_resolves(registry: mp.Registry, ml
     assert mv.description == "trained by a pipeline"
     assert mv.artifact_uri.endswith("/paths/elsewhere/model.pkl")
     assert [e.kind for e in history] == [mp.EventKind.REGISTERED]
+
+
+def test_a_local_folder_uploaded_by_a_plain_mlclient_downloads(
+    rig: AzureMLService,
+    registry: mp.Registry,
+    ml: Any,
+    artifact: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with BlobProxy(rig.azurite_port) as proxy:
+        for variable, value in proxy.environment().items():
+            monkeypatch.setenv(variable, value)
+        ml.models.create_or_update(Model(name=NAME, version="1", path=str(artifact)))
+
+    mv = registry.resolve(f"{NAME}/1")
+    fetched = registry.fetch(mv, tmp_path / "out")
+
+    assert "/LocalUpload/" in mv.artifact_uri
+    assert (fetched / "weights.bin").read_bytes() == b"weights-1"
+    assert (fetched / "conf" / "params.json").read_text() == '{"depth": 3}'
 
 
 def test_what_modelport_writes_reads_back_through_the_mlclient(

@@ -37,8 +37,10 @@ Deviations from the real service, knowingly:
 - Only the workspace scope; registries (discovery, regional data plane, ``tempdatarefs``)
   are not served yet.
 - ``ml_client.models.create_or_update(path=<local folder>)`` uploads through a
-  ``BlobServiceClient`` the SDK builds itself, outside ``transport=``: not routed yet (it
-  needs a CONNECT proxy); versions pointing at a datastore or https path work.
+  ``BlobServiceClient`` the SDK builds itself, outside ``transport=``: it reaches Azurite
+  only through :class:`BlobProxy` (a CONNECT proxy ending TLS with a throwaway
+  certificate), with ``HTTPS_PROXY``, ``REQUESTS_CA_BUNDLE`` and ``NO_PROXY=127.0.0.1``
+  set in the environment (``BlobProxy.environment()``).
 - A version PUT may change description, tags, ``isArchived`` and ``stage``; any other
   changed field is a 409 (the real service's answer for that case was not verified). A PUT
   without ``stage`` keeps the stored one (the SDK's archive re-PUTs without it).
@@ -57,6 +59,7 @@ from modelport.backends.azureml.transport import RigCredential, RoutingTransport
 from .azurite import AZURITE_VERSION, Azurite, AzuriteNotInstalledError
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
+from .proxy import BlobProxy
 from .service import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_DATASTORE, ServiceError
 
@@ -71,6 +74,7 @@ __all__ = [
     "AzureMLService",
     "Azurite",
     "AzuriteNotInstalledError",
+    "BlobProxy",
     "BodyError",
     "Fault",
     "FaultInjector",

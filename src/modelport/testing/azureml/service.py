@@ -63,6 +63,13 @@ class AzureMLService:
         return self._server.base_url
 
     @property
+    def azurite_port(self) -> int:
+        """The port of the service's Azurite (for :class:`BlobProxy`)."""
+        if self._azurite is None:
+            raise RuntimeError("this AzureMLService was started without Azurite")
+        return self._azurite.port
+
+    @property
     def calls(self) -> Counter[str]:
         """Requests served, by route name (``versions.get``, ``datastores.listSecrets``, ...)."""
         return self._workspace.calls

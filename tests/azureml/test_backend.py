@@ -134,6 +134,26 @@ def test_transient_faults_are_retried(
     assert registry.resolve(f"{NAME}/1").version == "1"
 
 
+def test_registers_under_30_percent_faults_lose_and_duplicate_nothing(
+    rig: AzureMLService, registry: mp.Registry, artifact: Path
+) -> None:
+    rig.faults.at_rate(Fault.THROTTLE, 0.1, seed=7)
+    rig.faults.at_rate(Fault.UNAVAILABLE, 0.1)
+    rig.faults.at_rate(Fault.LOST_ANSWER, 0.1)
+
+    made = [registry.register(NAME, artifact, idempotency_key=f"build-{n}") for n in range(5)]
+    registry.approve(made[-1].ref)
+    registry.transition(made[-1].ref, "production")
+    injected = dict(rig.faults.injected)
+    rig.faults.clear()
+
+    assert set(injected) == {Fault.THROTTLE, Fault.UNAVAILABLE, Fault.LOST_ANSWER}
+
+    assert [mv.version for mv in registry.versions(NAME)] == ["1", "2", "3", "4", "5"]
+    assert registry.resolve(f"{NAME}@production").version == "5"
+    assert [e.kind for e in registry.history(f"{NAME}/5")].count(mp.EventKind.REGISTERED) == 1
+
+
 def test_listing_pages_through_every_version(registry: mp.Registry, artifact: Path) -> None:
     for _ in range(7):
         registry.register(NAME, artifact)

@@ -28,7 +28,8 @@ stopped by its PID; ``AzureMLService(azurite=...)`` routes the datastore account
 to it (the transport keeps the real ``Host``, from which Azurite reads the account) and
 ``service.blob_service()`` is a plain ``BlobServiceClient`` on it.
 
-Fault injection (``service.faults``): the next N calls (optionally of one HTTP method)
+Fault injection (``service.faults``): the next N calls (optionally of one HTTP method),
+or a seeded share of all calls (``at_rate``),
 answer 429 with ``Retry-After: 0``, 503, or lose their answer after taking effect.
 ``service.calls`` counts requests by route name; ``service.reset()`` forgets everything.
 

@@ -24,6 +24,7 @@ from modelport.testing.conformance import (
     BackendCase,
     CallCounter,
     Gap,
+    RoundsCap,
     never,
     notyet,
 )
@@ -183,7 +184,16 @@ MOTO_GAPS = {
 }
 
 
-def _case(case_id: str, fixture: str, gaps: dict[str, Gap]) -> BackendCase:
+# moto's AddTags appends a tag on every write instead of replacing the key, so each
+# promotion makes every later read of the pointers longer (ListTags pages grow).
+MOTO_TAGS_GROW = RoundsCap(
+    4, "moto's AddTags appends a tag per pointer move, so every read grows with the rounds"
+)
+
+
+def _case(
+    case_id: str, fixture: str, gaps: dict[str, Gap], rounds: RoundsCap | None = None
+) -> BackendCase:
     return BackendCase(
         id=case_id,
         scheme="sagemaker",
@@ -194,10 +204,11 @@ def _case(case_id: str, fixture: str, gaps: dict[str, Gap]) -> BackendCase:
         seed=_seed,
         count_calls=_count_calls,
         corrupt_metadata=_corrupt_metadata,
+        race_rounds=rounds,
     )
 
 
 CASES = [
     _case("sagemaker", "sagemaker_rig", {}),
-    _case("sagemaker-moto", "sagemaker_moto", MOTO_GAPS),
+    _case("sagemaker-moto", "sagemaker_moto", MOTO_GAPS, MOTO_TAGS_GROW),
 ]

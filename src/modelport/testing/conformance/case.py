@@ -96,6 +96,20 @@ def _reconnect(reg: Registry) -> Registry:
     return connect(reg.backend.url.raw, retry=FAST_RETRY)
 
 
+@dataclass(frozen=True)
+class RoundsCap:
+    """Fewer promotion rounds in the race test, for a test double whose own cost grows with
+    every write (not for a backend that is slow: the rounds are what the promise is about).
+    ``reason`` says what in the double grows."""
+
+    rounds: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.rounds < 1 or not self.reason.strip():
+            raise ValueError("a rounds cap needs at least one round and its reason")
+
+
 @dataclass(frozen=True, kw_only=True)
 class BackendCase:
     """How to open a fresh registry on one backend, and the backend-native helpers the
@@ -110,7 +124,8 @@ class BackendCase:
     ``seed`` adds many plain versions quickly (the backend's own API where registering is
     slow); ``count_calls`` counts calls at the SDK boundary. ``gaps`` maps a test's name
     to its declared :class:`Gap`; ``shared_across_processes=False`` makes the race tests
-    use threads only (the backend's state lives in one process).
+    use threads only (the backend's state lives in one process); ``race_rounds`` caps
+    the race test's promotion rounds, with its reason (see :class:`RoundsCap`).
     """
 
     id: str
@@ -126,6 +141,7 @@ class BackendCase:
     )
     count_calls: Counting = field(default=lambda reg: _count_primitives(reg))
     shared_across_processes: bool = True  # False: the race tests use threads only
+    race_rounds: RoundsCap | None = None
     corrupt_metadata: Callable[[Registry, ModelVersion], None] = field(
         default=lambda reg, mv: _nothing_encoded(reg)
     )

@@ -43,7 +43,13 @@ Outcome = Literal[
     "passed", "xfailed:notimpl", "xfailed:notyet", "xfailed:never", "failed", "skipped"
 ]
 
-TITLES = {"memory": "memory", "mlflow": "MLflow", "sagemaker": "SageMaker"}
+TITLES = {
+    "memory": "memory",
+    "mlflow": "MLflow",
+    "sagemaker": "SageMaker",
+    "vertex": "Vertex AI",
+    "azureml": "Azure ML",
+}
 
 CAPABILITY_MEANINGS: dict[Capability, str] = {
     Capability.ALIASES: "`NAME@ALIAS` resolves through the backend's own aliases",
@@ -58,7 +64,11 @@ CAPABILITY_MEANINGS: dict[Capability, str] = {
 CAPABILITY_SHOWN_BY: dict[Capability, tuple[str, ...]] = {
     Capability.ALIASES: ("test_alias_resolves_where_the_backend_has_aliases",),
     Capability.REGISTER_URI: (),
-    Capability.CUSTOM_STAGES: ("test_custom_stage",),
+    Capability.CUSTOM_STAGES: (
+        "test_custom_stage",
+        "test_a_declared_custom_stage_holds_many",
+        "test_a_custom_stage_declared_exclusive_has_one_holder_and_rolls_back",
+    ),
     Capability.NATIVE_STAGES: (),
     Capability.NATIVE_APPROVAL: (),
     Capability.TRAINING_RUNS: (),
@@ -172,7 +182,11 @@ OPERATIONS = (
         CAPABILITY_SHOWN_BY[Capability.ALIASES],
         Capability.ALIASES,
     ),
-    Operation("`alias set`, `alias remove`", (), Capability.ALIASES),
+    Operation(
+        "`alias set`, `alias remove`",
+        ("test_an_alias_set_by_the_registry_moves_between_versions_and_is_removed",),
+        Capability.ALIASES,
+    ),
     Operation(
         "`download` (digest verified)",
         (

@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 import modelport as mp
+from modelport.backends.kit.event_keys import events_prefix, model_root
 from modelport.backends.sagemaker.backend import SageMakerBackend
-from modelport.backends.sagemaker.events import events_prefix, model_root
 from modelport.backends.sagemaker.storage import split_s3_uri
 from modelport.testing.conformance import (
     FAST_RETRY,

@@ -18,7 +18,7 @@ from typing import Any
 
 from modelport.artifacts import materialize
 from modelport.backends.kit.codec import CorruptMetadataError
-from modelport.backends.sagemaker.events import (
+from modelport.backends.kit.event_keys import (
     decode_event,
     encode_event,
     event_key,

@@ -1,112 +1,32 @@
-"""The audit trail in S3: one object per event, and a stage log made of empty objects.
-
-Under ``s3://BUCKET/PREFIX/NAME/.modelport/`` (the URL's bucket and prefix):
-
-| key | content |
-|---|---|
-| `events/VERSION/ID.json` | one event, as JSON |
-| `stages/STAGE/AT~ID~VERSION~FROM~TO~ROLLED_BACK` | nothing: the key is the entry |
-
-An event is appended under its own id, never merged into a shared value, so concurrent
-appends cannot lose one and a retried append rewrites the same keys. Each ``transitioned``
-event is also indexed under its ``from`` and its ``to`` stage (``-`` marks a missing
-part); ``AT`` (UTC, ``%Y%m%dT%H%M%S%fZ``) leads the key so that S3's listing order is time
-order, and the stage log is read from listings alone: one call per 1000 entries.
-"""
+"""The audit trail in S3, under ``s3://BUCKET/PREFIX/NAME/.modelport/`` (the URL's bucket
+and prefix), in the key layout of :mod:`modelport.backends.kit.event_keys`: one object per
+event and a stage log of empty objects, read from listings alone (one call per 1000
+entries)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from modelport.backends.kit.codec import CorruptMetadataError
-from modelport.models import Event, EventKind
+from modelport.backends.kit.event_keys import (  # the layout S3 shares with GCS and Blob
+    decode_event,
+    encode_event,
+    event_key,
+    events_prefix,
+    model_root,
+    stage_entry,
+    stage_keys,
+    stage_prefix,
+)
+from modelport.models import Event
 
 log = logging.getLogger("modelport.sagemaker")
 
 T = TypeVar("T")
 R = TypeVar("R")
-TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
-MISSING = "-"  # no stage or version name starts with it
-SEPARATOR = "~"
-ROOT = ".modelport"  # artifact folders start with a letter or digit: no clash
-
-
-def model_root(prefix: str, name: str) -> str:
-    return "/".join(part for part in (prefix.strip("/"), name, ROOT) if part)
-
-
-def event_key(root: str, version: str, event_id: str) -> str:
-    return f"{root}/events/{version}/{event_id}.json"
-
-
-def events_prefix(root: str, version: str) -> str:
-    return f"{root}/events/{version}/"
-
-
-def stage_prefix(root: str, stage: str) -> str:
-    return f"{root}/stages/{stage}/"
-
-
-def stage_entry_key(root: str, stage: str, event: Event) -> str:
-    parts = (
-        event.at.astimezone(timezone.utc).strftime(TIME_FORMAT),
-        event.id,
-        event.version,
-        event.from_ or MISSING,
-        event.to or MISSING,
-        event.rolled_back or MISSING,
-    )
-    return stage_prefix(root, stage) + SEPARATOR.join(parts)
-
-
-def stage_entry(name: str, entry: str) -> Event | None:
-    """The stage-log event a key (without its prefix) names; None for a key that is not an
-    entry (a folder marker, a file someone put there)."""
-    parts = entry.split(SEPARATOR)
-    if len(parts) != 6:
-        return None
-    at, event_id, version, from_, to, rolled_back = parts
-    try:
-        return Event(
-            id=event_id,
-            kind=EventKind.TRANSITIONED,
-            name=name,
-            version=version,
-            from_=None if from_ == MISSING else from_,
-            to=None if to == MISSING else to,
-            at=datetime.strptime(at, TIME_FORMAT).replace(tzinfo=timezone.utc),
-            rolled_back=None if rolled_back == MISSING else rolled_back,
-        )
-    except (ValueError, ValidationError):
-        return None
-
-
-def encode_event(event: Event) -> bytes:
-    payload = event.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
-
-
-def decode_event(body: bytes, name: str, version: str) -> Event:
-    try:
-        payload = json.loads(body)
-        return Event.model_validate({**payload, "name": name, "version": version})
-    except (ValueError, TypeError, ValidationError) as exc:
-        raise CorruptMetadataError(f"a stored modelport event does not decode: {exc}") from None
-
-
-def stage_keys(root: str, event: Event) -> list[str]:
-    """The stage-log entries of one event: none unless it is a transition."""
-    if event.kind is not EventKind.TRANSITIONED:
-        return []
-    stages = dict.fromkeys(s for s in (event.from_, event.to) if s)  # ordered, no repeats
-    return [stage_entry_key(root, stage, event) for stage in stages]
 
 
 class EventStore:

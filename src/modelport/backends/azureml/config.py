@@ -17,41 +17,33 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from modelport.backends.kit.options import (
-    BackendOptions,
-    http_url,
-    integer_option,
+    DEFAULT_PREFIX,
+    CloudCallOptions,
+    HttpEndpoint,
+    bad_url,
+    endpoint_option,
     matching,
     parse_options,
 )
-from modelport.errors import InvalidURLError
 from modelport.urls import RegistryURL
 
 SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII)
 WORKSPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}")
 DATASTORE = re.compile(r"[A-Za-z0-9_]{1,255}")
-DEFAULT_PREFIX = "modelport"
 
 
-class AzureMLOptions(BackendOptions):
+class AzureMLOptions(CloudCallOptions):
     """The query options of an ``azureml://`` URL."""
 
     datastore: Annotated[str, matching(DATASTORE)] | None = Field(
         None, description="a datastore name (letters, digits, underscores)"
     )
-    endpoint: Annotated[str, AfterValidator(http_url)] | None = Field(
-        None, description="an http(s) URL without a query"
-    )
-    blob_endpoint: Annotated[str, AfterValidator(http_url)] | None = Field(
-        None, description="an http(s) URL without a query"
-    )
-    timeout: float = Field(
-        60.0, ge=0.1, le=3600, allow_inf_nan=False, description="seconds, from 0.1 to 3600"
-    )
-    page_size: int = integer_option(50, 1, 100)
+    endpoint: HttpEndpoint | None = endpoint_option()
+    blob_endpoint: HttpEndpoint | None = endpoint_option()
 
 
 @dataclass(frozen=True)
@@ -79,18 +71,16 @@ def parse_config(url: RegistryURL) -> AzureMLConfig:
     options = parse_options(AzureMLOptions, url)
     parts = [p for p in url.path.split("/") if p]
     if url.username or url.port or len(parts) != 2:
-        raise _bad(url, "url", "must be azureml://SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")
+        raise bad_url(url, "must be azureml://SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")
     subscription, (resource_group, workspace) = url.host, parts
     if url.host == "registry":
-        raise _bad(url, "url", "registries (azureml://registry/NAME) are not supported yet")
+        raise bad_url(url, "registries (azureml://registry/NAME) are not supported yet")
     if not SUBSCRIPTION.fullmatch(subscription):
-        raise _bad(url, "subscription", f"{subscription[:80]!r} is not a subscription id")
+        raise bad_url(url, f"{subscription[:80]!r} is not a subscription id", field="subscription")
     if not RESOURCE_GROUP.fullmatch(resource_group):
-        raise _bad(url, "resource_group", f"{resource_group[:80]!r} is not a resource group")
+        raise bad_url(
+            url, f"{resource_group[:80]!r} is not a resource group", field="resource_group"
+        )
     if not WORKSPACE.fullmatch(workspace):
-        raise _bad(url, "workspace", f"{workspace[:80]!r} is not a workspace name")
+        raise bad_url(url, f"{workspace[:80]!r} is not a workspace name", field="workspace")
     return AzureMLConfig(subscription, resource_group, workspace, **options.model_dump())
-
-
-def _bad(url: RegistryURL, field: str, problem: str) -> InvalidURLError:
-    return InvalidURLError(f"{url}: {problem}", field=field, url=str(url))

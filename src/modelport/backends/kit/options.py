@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_plus, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +30,8 @@ from modelport.urls import REDACTED, RegistryURL, is_secret_key
 
 MAX_SHOWN_CHARS = 80
 HIDDEN = "a value not shown here (it may hold credentials)"
+# Where an object-store backend keeps its keys unless the URL says otherwise.
+DEFAULT_PREFIX = "modelport"
 
 
 class BackendOptions(BaseModel):
@@ -41,6 +43,26 @@ class BackendOptions(BaseModel):
 Options = TypeVar("Options", bound=BackendOptions)
 
 
+def seconds_option(default: float, low: float, high: float) -> Any:
+    """A field for a duration in seconds from ``low`` to ``high`` (finite), described so."""
+    return Field(
+        default, ge=low, le=high, allow_inf_nan=False, description=f"seconds, from {low} to {high}"
+    )
+
+
+def integer_option(default: int, low: int, high: int) -> Any:
+    """A field for an integer option from ``low`` to ``high``, described in those words."""
+    return Field(default, ge=low, le=high, description=f"an integer between {low} and {high}")
+
+
+class CloudCallOptions(BackendOptions):
+    """The options Vertex AI and Azure ML take alike: a time limit per call and a listing
+    page size (SageMaker's differ: two timeouts, small pages)."""
+
+    timeout: float = seconds_option(60.0, 0.1, 3600)
+    page_size: int = integer_option(50, 1, 100)
+
+
 def parse_options(model: type[Options], url: RegistryURL) -> Options:
     """``url``'s query options as ``model``; raises :class:`InvalidURLError` naming one."""
     try:
@@ -49,9 +71,9 @@ def parse_options(model: type[Options], url: RegistryURL) -> Options:
         raise _option_error(model, url, exc.errors()) from None
 
 
-def integer_option(default: int, low: int, high: int) -> Any:
-    """A field for an integer option from ``low`` to ``high``, described in those words."""
-    return Field(default, ge=low, le=high, description=f"an integer between {low} and {high}")
+def endpoint_option() -> Any:
+    """A field for an optional :data:`HttpEndpoint` option (None: the SDK's own endpoint)."""
+    return Field(None, description="an http(s) URL without a query")
 
 
 def matching(pattern: re.Pattern[str]) -> AfterValidator:
@@ -71,6 +93,14 @@ def http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise ValueError("not an http(s) endpoint")
     return value
+
+
+HttpEndpoint = Annotated[str, AfterValidator(http_url)]
+
+
+def bad_url(url: RegistryURL, problem: str, *, field: str = "url") -> InvalidURLError:
+    """The error for ``url`` with ``problem`` in its part ``field`` ("url": the whole)."""
+    return InvalidURLError(f"{url}: {problem}", field=field, url=str(url))
 
 
 def shown_url(url: RegistryURL) -> str:

@@ -19,12 +19,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from modelport.backends.kit.options import BackendOptions, integer_option, parse_options
-from modelport.errors import InvalidURLError
+from modelport.backends.kit.options import (
+    BackendOptions,
+    bad_url,
+    integer_option,
+    parse_options,
+)
 from modelport.urls import RegistryURL
 
 StageMode = Literal["alias", "legacy"]
@@ -84,11 +88,10 @@ def parse_config(url: RegistryURL) -> MlflowConfig:
     """Check every part of ``url`` and build the configuration; raises InvalidURLError."""
     options = parse_options(MlflowOptions, url)
     if url.username or url.password:
-        _fail(
+        raise bad_url(
             url,
             "credentials do not belong in the URL; MLflow reads them from "
             "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN",
-            "url",
         )
     tracking_uri, default_root = _tracking_uri(url)
     return MlflowConfig(
@@ -106,16 +109,20 @@ def _tracking_uri(url: RegistryURL) -> tuple[str | None, str | None]:
     transport = url.transport
     if transport is None:
         if url.host or url.path.strip("/"):
-            _fail(url, "mlflow:// takes no host or path (it means MLflow's default tracking URI)")
+            raise bad_url(
+                url, "mlflow:// takes no host or path (it means MLflow's default tracking URI)"
+            )
         return None, None
     if transport == "sqlite":
         return _sqlite_uri(url)
     if transport in ("http", "https"):
         if not url.host:
-            _fail(url, f"mlflow+{transport}:// needs a host, e.g. mlflow+{transport}://host:5000")
+            raise bad_url(
+                url, f"mlflow+{transport}:// needs a host, e.g. mlflow+{transport}://host:5000"
+            )
         port = f":{url.port}" if url.port else ""
         return f"{transport}://{url.host}{port}{url.path.rstrip('/')}", None
-    _fail(
+    raise bad_url(
         url,
         f"unsupported MLflow transport {transport!r}; use mlflow+sqlite:///PATH.db, "
         "mlflow+http(s)://HOST:PORT or mlflow://",
@@ -124,17 +131,15 @@ def _tracking_uri(url: RegistryURL) -> tuple[str | None, str | None]:
 
 def _sqlite_uri(url: RegistryURL) -> tuple[str, str]:
     if url.host:
-        _fail(
+        raise bad_url(
             url,
             "mlflow+sqlite takes a path, not a host: mlflow+sqlite:///relative.db or "
             "mlflow+sqlite:////absolute/path.db",
         )
     relative = url.path[1:] if url.path.startswith("/") else url.path
     if not relative or relative.endswith("/"):
-        _fail(url, "mlflow+sqlite:/// needs a database file, e.g. mlflow+sqlite:///mlflow.db")
+        raise bad_url(
+            url, "mlflow+sqlite:/// needs a database file, e.g. mlflow+sqlite:///mlflow.db"
+        )
     path = Path(relative).expanduser().absolute()  # the process may chdir later
     return f"sqlite:///{path.as_posix()}", (path.parent / ARTIFACTS_DIR).as_uri()
-
-
-def _fail(url: RegistryURL, problem: str, field: str = "url") -> NoReturn:
-    raise InvalidURLError(f"{url}: {problem}", field=field, url=str(url))

@@ -20,13 +20,16 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from modelport.backends.kit.options import (
+    DEFAULT_PREFIX,
     BackendOptions,
-    http_url,
+    HttpEndpoint,
+    bad_url,
+    endpoint_option,
     integer_option,
     matching,
     parse_options,
+    seconds_option,
 )
-from modelport.errors import InvalidURLError
 from modelport.urls import RegistryURL
 
 REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+-\d{1,2}")
@@ -38,9 +41,6 @@ PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]{0,512}")
 IMAGE = re.compile(r"\S{1,255}")
 PROFILE = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-DEFAULT_PREFIX = "modelport"
-
-Endpoint = Annotated[str, AfterValidator(http_url)]
 
 
 def _prefix_or_default(prefix: str) -> str:
@@ -55,9 +55,9 @@ class SageMakerOptions(BackendOptions):
         DEFAULT_PREFIX, description="an S3 key prefix"
     )
     image: Annotated[str, matching(IMAGE)] | None = Field(None, description="a container image URI")
-    endpoint_url: Endpoint | None = Field(None, description="an http(s) URL without a query")
-    s3_endpoint_url: Endpoint | None = Field(None, description="an http(s) URL without a query")
-    sts_endpoint_url: Endpoint | None = Field(None, description="an http(s) URL without a query")
+    endpoint_url: HttpEndpoint | None = endpoint_option()
+    s3_endpoint_url: HttpEndpoint | None = endpoint_option()
+    sts_endpoint_url: HttpEndpoint | None = endpoint_option()
     profile: Annotated[str, matching(PROFILE)] | None = Field(
         None, description="a profile name of the AWS config files"
     )
@@ -65,12 +65,8 @@ class SageMakerOptions(BackendOptions):
     # Each version on a page costs one DescribeModelPackage: a small page shows the first
     # few versions without describing fifty.
     page_size: int = integer_option(10, 1, 100)
-    connect_timeout: float = Field(
-        10.0, ge=0.1, le=600, allow_inf_nan=False, description="seconds, from 0.1 to 600"
-    )
-    read_timeout: float = Field(
-        60.0, ge=0.1, le=3600, allow_inf_nan=False, description="seconds, from 0.1 to 3600"
-    )
+    connect_timeout: float = seconds_option(10.0, 0.1, 600)
+    read_timeout: float = seconds_option(60.0, 0.1, 3600)
     gzip_level: int = integer_option(0, 0, 9)
 
 
@@ -102,12 +98,8 @@ def parse_config(url: RegistryURL) -> SageMakerConfig:
     """Check every part of a ``sagemaker://`` URL; raise :class:`InvalidURLError` naming it."""
     options = parse_options(SageMakerOptions, url)
     if url.path.strip("/") or url.username or url.port:
-        raise _bad(url, "url", "takes only a region as host, e.g. sagemaker://us-east-1?bucket=B")
+        raise bad_url(url, "takes only a region as host, e.g. sagemaker://us-east-1?bucket=B")
     region = url.host or None
     if region is not None and not REGION.fullmatch(region):
-        raise _bad(url, "region", f"region {region[:80]!r} is not a region like us-east-1")
+        raise bad_url(url, f"region {region[:80]!r} is not a region like us-east-1", field="region")
     return SageMakerConfig(region=region, **options.model_dump())
-
-
-def _bad(url: RegistryURL, field: str, problem: str) -> InvalidURLError:
-    return InvalidURLError(f"{url}: {problem}", field=field, url=str(url))

@@ -21,13 +21,16 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field
 
 from modelport.backends.kit.options import (
-    BackendOptions,
+    DEFAULT_PREFIX,
+    CloudCallOptions,
+    HttpEndpoint,
+    bad_url,
+    endpoint_option,
     http_url,
-    integer_option,
     matching,
     parse_options,
+    seconds_option,
 )
-from modelport.errors import InvalidURLError
 from modelport.urls import RegistryURL
 
 PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
@@ -36,7 +39,6 @@ LOCATION = re.compile(r"[a-z]+-[a-z]+\d{1,2}|global")
 GCS_URI = re.compile(r"gs://([a-z0-9][a-z0-9_.-]{1,220}[a-z0-9])(/[^\s#?]*)?")
 HOST_PORT = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
 IMAGE = re.compile(r"\S{1,1024}")
-DEFAULT_PREFIX = "modelport"
 
 
 def _endpoint(value: str) -> str:
@@ -51,7 +53,7 @@ def _gcs_uri(value: str) -> str:
     return value
 
 
-class VertexOptions(BackendOptions):
+class VertexOptions(CloudCallOptions):
     """The query options of a ``vertex://`` URL."""
 
     bucket: Annotated[str, AfterValidator(_gcs_uri)] | None = Field(
@@ -60,18 +62,10 @@ class VertexOptions(BackendOptions):
     endpoint: Annotated[str, AfterValidator(_endpoint)] | None = Field(
         None, description="host[:port] or an http(s) URL without a query"
     )
-    storage_endpoint: Annotated[str, AfterValidator(http_url)] | None = Field(
-        None, description="an http(s) URL without a query"
-    )
+    storage_endpoint: HttpEndpoint | None = endpoint_option()
     transport: Literal["grpc", "rest"] = Field("grpc", description="'grpc' or 'rest'")
     image: Annotated[str, matching(IMAGE)] | None = Field(None, description="a container image URI")
-    timeout: float = Field(
-        60.0, ge=0.1, le=3600, allow_inf_nan=False, description="seconds, from 0.1 to 3600"
-    )
-    lro_timeout: float = Field(
-        600.0, ge=1, le=7200, allow_inf_nan=False, description="seconds, from 1 to 7200"
-    )
-    page_size: int = integer_option(50, 1, 100)
+    lro_timeout: float = seconds_option(600.0, 1, 7200)
 
 
 @dataclass(frozen=True)
@@ -112,21 +106,17 @@ def parse_config(url: RegistryURL) -> VertexConfig:
     options = parse_options(VertexOptions, url)
     parts = [p for p in url.path.split("/") if p]
     if url.username or url.port or len(parts) != 1:
-        raise _bad(
-            url, "url", "must be vertex://PROJECT/LOCATION, e.g. vertex://my-proj/us-central1"
-        )
+        raise bad_url(url, "must be vertex://PROJECT/LOCATION, e.g. vertex://my-proj/us-central1")
     project, location = url.host, parts[0]
     if not PROJECT.fullmatch(project):
-        raise _bad(url, "project", f"{project[:80]!r} is not a Google Cloud project id")
+        raise bad_url(url, f"{project[:80]!r} is not a Google Cloud project id", field="project")
     if not LOCATION.fullmatch(location):
-        raise _bad(url, "location", f"{location[:80]!r} is not a location like us-central1")
+        raise bad_url(
+            url, f"{location[:80]!r} is not a location like us-central1", field="location"
+        )
     bucket, prefix = None, DEFAULT_PREFIX
     if options.bucket is not None:
         split = urlsplit(options.bucket)
         bucket, prefix = split.netloc, split.path.strip("/") or DEFAULT_PREFIX
     values = options.model_dump(exclude={"bucket"})
     return VertexConfig(project=project, location=location, bucket=bucket, prefix=prefix, **values)
-
-
-def _bad(url: RegistryURL, field: str, problem: str) -> InvalidURLError:
-    return InvalidURLError(f"{url}: {problem}", field=field, url=str(url))

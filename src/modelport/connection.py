@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 
 from modelport.backends import backend_class
+from modelport.errors import ModelportError
 from modelport.policy import Policy
 from modelport.registry import Registry
 from modelport.retry import RetryPolicy
+from modelport.secrets import Scrubber
 from modelport.urls import RegistryURL, parse_url
 
 ENV_VAR = "MODELPORT_REGISTRY"
@@ -35,5 +37,8 @@ def connect(
     """
     parsed = parse_url(default_url() if url is None else url)
     chosen = policy if policy is not None else Policy.from_env()
-    backend = backend_class(parsed).from_url(parsed)
+    try:
+        backend = backend_class(parsed).from_url(parsed)
+    except ModelportError as exc:  # a URL check may quote what it refuses
+        raise Scrubber.from_texts([parsed.raw]).clean(exc)  # noqa: B904 - its own chain
     return Registry(backend, policy=chosen, retry=retry, cache_ttl=cache_ttl)

@@ -24,6 +24,7 @@ from modelport.digest import digest_path
 from modelport.errors import (
     IntegrityError,
     InvalidInputError,
+    ModelportError,
     PolicyViolationError,
     UnsupportedOperation,
     VersionNotFoundError,
@@ -44,6 +45,7 @@ from modelport.models import (
 from modelport.policy import MetricGate, Policy, evaluate_gates
 from modelport.refs import REFERENCE_WORDS, ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
+from modelport.secrets import Scrubber
 from modelport.validation import (
     MAX_ACTOR_CHARS,
     MAX_DESCRIPTION_CHARS,
@@ -74,6 +76,7 @@ class Registry:
         self.policy = policy or Policy()
         self.retry = retry or RetryPolicy()
         self.cache = ResolveCache(cache_ttl)
+        self._scrubber = Scrubber.from_texts([backend.url.raw])
 
     @property
     def url(self) -> str:
@@ -720,7 +723,10 @@ class Registry:
         return self._call(lambda: self.backend.read_events(mv.name, mv.version))
 
     def _call(self, fn: Callable[[], T]) -> T:
-        return self.retry.call(fn)
+        try:
+            return self.retry.call(fn)
+        except ModelportError as exc:  # an SDK may echo the raw URL, secrets and all
+            raise self._scrubber.clean(exc)  # noqa: B904 - its own chain, scrubbed
 
 
 class _Pointers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from modelport.errors import InvalidURLError
 
@@ -78,9 +78,12 @@ def parse_url(url: object, field_name: str = "url") -> RegistryURL:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+    except ValueError:  # its text may quote part of a password: not shown
         raise InvalidURLError(
-            f"{field_name} {redact(url)!r} is malformed: {exc}", field=field_name, url=redact(url)
+            f"{field_name} {redact(url)!r} is malformed: its host or port cannot be read "
+            "(a password holding '/', '?', '#' or '@' must be percent-encoded)",
+            field=field_name,
+            url=redact(url),
         ) from None
     return RegistryURL(
         raw=url,
@@ -94,21 +97,38 @@ def parse_url(url: object, field_name: str = "url") -> RegistryURL:
     )
 
 
-def redact(url: str) -> str:
-    """The URL with any password and secret-looking query values replaced by ``***``."""
+def redact(url: str, *, nested: bool = False) -> str:
+    """The URL with its userinfo and secret query values replaced by ``***``.
+
+    Secret query values: options whose name says so, and inside a URL-valued option
+    (``registry_uri=http://u:p@h``) its userinfo and every query value (``nested``)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        userinfo, _, hostport = authority.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        authority = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else f"{REDACTED}@{hostport}"
-    rest = authority + slash + tail
-    base, qmark, query = rest.partition("?")
+    head, qmark, query = rest.partition("?")
+    userinfo, after = split_userinfo(head)
+    if userinfo:
+        head = f"{REDACTED}@{after}"
     if qmark:
-        query = "&".join(_redact_pair(pair) for pair in query.split("&"))
-    return f"{scheme}://{base}{qmark}{query}"
+        query = "&".join(_redact_pair(pair, nested) for pair in query.split("&"))
+    return f"{scheme}://{head}{qmark}{query}"
+
+
+def split_userinfo(head: str) -> tuple[str, str]:
+    """``(userinfo, rest)`` of what follows ``://`` (without the query); userinfo is ""
+    when there is none. A password holding an unescaped ``/`` (``user:pa/ss@host``) still
+    counts: such a URL is malformed, and its error message must not show the password."""
+    if head.startswith("/"):
+        return "", head
+    authority = head.split("/", 1)[0]
+    if "@" in authority:
+        at = authority.rindex("@")
+        return head[:at], head[at + 1 :]
+    _, colon, after_colon = authority.partition(":")
+    at = head.rfind("@")
+    if colon and at > 0 and not after_colon.isdigit():  # not host:port/path@...
+        return head[:at], head[at + 1 :]
+    return "", head
 
 
 def is_secret_key(key: str) -> bool:
@@ -116,8 +136,13 @@ def is_secret_key(key: str) -> bool:
     return _SECRET_QUERY_KEYS.fullmatch(key) is not None
 
 
-def _redact_pair(pair: str) -> str:
-    key, eq, _ = pair.partition("=")
-    if eq and is_secret_key(key):
+def _redact_pair(pair: str, nested: bool) -> str:
+    key, eq, value = pair.partition("=")
+    if not eq or not value or value == REDACTED:
+        return pair
+    if nested or is_secret_key(unquote_plus(key)):
         return f"{key}={REDACTED}"
+    decoded = unquote_plus(value)
+    if "://" in decoded:
+        return f"{key}={redact(decoded, nested=True)}"
     return pair

@@ -417,8 +417,13 @@ def test_unexpected_errors_are_one_line_with_secrets_scrubbed(
 @pytest.mark.parametrize(
     ("text", "secrets"),
     [
-        ("mlflow+https://alice:pw-123@h:1/x?api_token=abc&page=2", ["pw-123", "abc"]),
-        ("--registry=memory://u:s3cret@h with space", ["s3cret"]),
+        (
+            "mlflow+https://alice:pw-123@h:1/x?api_token=abc&page=2",
+            ["alice:pw-123", "pw-123", "abc"],
+        ),
+        ("--registry=memory://u:s3cret@h with space", ["u:s3cret", "s3cret"]),
+        ("memory://u:s3c/ret@h", ["u:s3c/ret", "s3c/ret"]),
+        ("x://h?endpoint=http%3A%2F%2Fu%3Ap4ss%40h", ["u:p4ss", "p4ss", "u%3Ap4ss"]),
         ("sagemaker://us-east-1?bucket=b&prefix=p", []),
         ("azureml://registry/x?sas=sig-value#frag", ["sig-value"]),
         ("not a url", []),

@@ -45,7 +45,7 @@ def test_secrets_never_appear_in_str_repr_or_logs(
 
 def test_redaction_keeps_what_is_not_secret() -> None:
     shown = redact(f"mlflow+https://alice:{SECRET}@host:8443/api?experiment=3&token={SECRET}")
-    assert shown == "mlflow+https://alice:***@host:8443/api?experiment=3&token=***"
+    assert shown == "mlflow+https://***@host:8443/api?experiment=3&token=***"
 
 
 def test_redaction_is_idempotent_and_leaves_plain_urls_alone() -> None:
@@ -56,12 +56,36 @@ def test_redaction_is_idempotent_and_leaves_plain_urls_alone() -> None:
 
 
 def test_an_at_sign_in_the_path_is_not_taken_for_credentials() -> None:
-    assert redact("mlflow+http://host/models@v1") == "mlflow+http://host/models@v1"
+    for plain in ("mlflow+http://host/models@v1", "mlflow+http://host:5000/a@b", "s3:///x@y"):
+        assert redact(plain) == plain
+
+
+NESTED_SECRET_URLS = [
+    f"mlflow+http://user:{SECRET[:4]}/{SECRET[4:]}@127.0.0.1:1",  # an unescaped '/'
+    f"mlflow+sqlite:///m.db?registry_uri=http://u:{SECRET}@127.0.0.1:1",
+    f"mlflow+sqlite:///m.db?artifact_root=s3://AKIA:{SECRET}@bucket/p",
+    f"sagemaker://us-east-1?endpoint_url=http%3A%2F%2Fu%3A{SECRET}%40127.0.0.1%3A1",
+    f"vertex://p/l?storage_endpoint=http://127.0.0.1:1?sig={SECRET}&page_size=3",
+    f"vertex://p/l?storage_endpoint=http://127.0.0.1:1?sv=1%26st%3D{SECRET}",
+]
+
+
+@pytest.mark.parametrize("raw", NESTED_SECRET_URLS)
+def test_secrets_inside_url_valued_options_and_odd_passwords_are_redacted(raw: str) -> None:
+    for shown in (redact(raw), redact(redact(raw))):
+        assert SECRET not in shown
+        assert SECRET[4:] not in shown
+        assert REDACTED in shown
+
+
+def test_a_url_valued_option_keeps_its_host_and_loses_every_query_value() -> None:
+    shown = redact(f"x://h?endpoint=http://u:{SECRET}@10.0.0.1:9/p?a=1&b=2")
+    assert shown == "x://h?endpoint=http://***@10.0.0.1:9/p?a=***&b=2"
 
 
 def test_registry_url_repr_shows_only_the_redacted_form() -> None:
     url = parse_url(f"mlflow+https://alice:{SECRET}@host:8443/api?token={SECRET}")
-    assert repr(url) == "RegistryURL('mlflow+https://alice:***@host:8443/api?token=***')"
+    assert repr(url) == "RegistryURL('mlflow+https://***@host:8443/api?token=***')"
     assert url.password == SECRET
     assert url.username == "alice"
 

@@ -14,7 +14,7 @@ A tour, in reading order:
   their arguments and a ``COMMANDS`` tuple (``common`` and ``arguments`` hold what
   several share);
 - ``output``, ``views``: JSON or human text; ``parsing``: option values;
-  ``scrub``: secrets kept out of everything printed.
+  secrets are kept out of everything printed by :class:`modelport.secrets.Scrubber`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from modelport.cli.app import main
 from modelport.cli.commands import COMMANDS, Command, Family, command_names
 from modelport.cli.exits import EXIT_CODES, ExitCode, exit_code_for
 from modelport.cli.parser import build_parser
-from modelport.cli.scrub import secrets_in
+from modelport.secrets import secrets_in
 
 __all__ = [
     "COMMANDS",

@@ -11,7 +11,7 @@ from modelport import errors
 from modelport.cli.exits import ExitCode, UsageError
 from modelport.cli.output import PROG, Output
 from modelport.cli.parser import build_parser
-from modelport.cli.scrub import Scrubber
+from modelport.secrets import Scrubber
 
 
 def main(

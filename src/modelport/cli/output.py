@@ -9,7 +9,7 @@ from typing import Any, TextIO, TypeVar
 
 from modelport import errors
 from modelport.cli.exits import ExitCode, UsageError, exit_code_for
-from modelport.cli.scrub import Scrubber
+from modelport.secrets import Scrubber
 
 T = TypeVar("T")
 PROG = "modelport"

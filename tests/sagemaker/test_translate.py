@@ -10,8 +10,9 @@ import botocore.session
 import pytest
 
 import modelport as mp
+from modelport.backends.kit import event_keys
 from modelport.backends.kit.codec import CorruptMetadataError
-from modelport.backends.sagemaker import events, metadata, pointers, translate
+from modelport.backends.sagemaker import metadata, pointers, translate
 from modelport.models import VersionDraft
 from modelport.testing.sagemaker import ShapeChecker
 from tests.sagemaker.conftest import noise
@@ -384,33 +385,33 @@ def _transition(**fields: Any) -> mp.Event:
 
 def test_an_event_object_reads_back_exactly() -> None:
     event = _transition(rolled_back="2")
-    assert events.decode_event(events.encode_event(event), "fraud", "3") == event
+    assert event_keys.decode_event(event_keys.encode_event(event), "fraud", "3") == event
     with pytest.raises(CorruptMetadataError):
-        events.decode_event(b"{not json", "fraud", "3")
+        event_keys.decode_event(b"{not json", "fraud", "3")
 
 
 def test_a_transition_is_indexed_under_both_stages_and_reads_back_from_the_key() -> None:
-    root = events.model_root("/models/", "fraud")
+    root = event_keys.model_root("/models/", "fraud")
     assert root == "models/fraud/.modelport"
     event = _transition(rolled_back="2")
-    keys = events.stage_keys(root, event)
+    keys = event_keys.stage_keys(root, event)
     assert [key.split("/")[4] for key in keys] == ["staging", "production"]
     for key in keys:
-        entry = events.stage_entry("fraud", key.rsplit("/", 1)[1])
+        entry = event_keys.stage_entry("fraud", key.rsplit("/", 1)[1])
         assert entry == event.model_copy(update={"actor": None, "reason": None})
     first = _transition(from_=None, rolled_back=None)
-    (key,) = events.stage_keys(root, first)
+    (key,) = event_keys.stage_keys(root, first)
     assert key.rsplit("/", 1)[1].endswith("~3~-~production~-")
-    assert events.stage_keys(root, _transition(kind=mp.EventKind.APPROVED)) == []
+    assert event_keys.stage_keys(root, _transition(kind=mp.EventKind.APPROVED)) == []
 
 
 def test_stage_entries_sort_by_time_and_odd_keys_are_skipped() -> None:
-    root = events.model_root("p", "fraud")
+    root = event_keys.model_root("p", "fraud")
     times = [CREATED + timedelta(microseconds=n) for n in (10, 9, 1_000_000)]
-    keys = [events.stage_keys(root, _transition(at=at))[1] for at in times]
+    keys = [event_keys.stage_keys(root, _transition(at=at))[1] for at in times]
     assert sorted(keys) == [keys[1], keys[0], keys[2]]
-    assert events.stage_entry("fraud", "README") is None
-    assert events.stage_entry("fraud", "x~y~3~a~b~-") is None
+    assert event_keys.stage_entry("fraud", "README") is None
+    assert event_keys.stage_entry("fraud", "x~y~3~a~b~-") is None
 
 
 # -- the metadata budget ------------------------------------------------------------------------

@@ -365,7 +365,7 @@ class SageMakerBackend(Backend):
         store = self._event_store(name)
         with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
             try:
-                return store.read(name, version)
+                return store.read_events(name, version)
             except CorruptMetadataError as exc:
                 raise BackendError(
                     f"{self.url}: {name}/{version}: {exc}", model=name, version=version

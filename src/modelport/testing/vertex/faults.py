@@ -3,12 +3,11 @@ internal errors and answers lost after the effect."""
 
 from __future__ import annotations
 
-import random
-import threading
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
+
+from modelport.testing.faults import CallFilter, TransientFaults
 
 TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 _MESSAGES = {
@@ -26,60 +25,22 @@ class Fault:
     after_effect: bool  # True: the call ran, but its answer is lost
 
 
-@dataclass
-class FaultInjector:
-    """Faults are drawn before a call runs, so a failed call changes nothing, unless
-    ``after_effect`` makes it run first and lose its answer. ``methods`` limits them to
-    some method names (``UploadModel``, ``GetOperation``, ...)."""
+class FaultInjector(TransientFaults[Fault, grpc.StatusCode]):
+    """Faults as gRPC statuses: ``fail_next`` takes a ``grpc.StatusCode``; ``injected``
+    counts by status name. ``methods`` limits them to some method names (``UploadModel``,
+    ``GetOperation``, ...)."""
 
-    seed: int = 0
-    throttle_rate: float = 0.0
-    error_rate: float = 0.0
-    after_effect: bool = False
-    methods: set[str] | None = None
-    injected: Counter[str] = field(default_factory=Counter)
-    rng: random.Random = field(init=False)
-    _queue: deque[Fault] = field(default_factory=deque, init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def fail_next(
-        self,
-        n: int = 1,
-        code: grpc.StatusCode = grpc.StatusCode.RESOURCE_EXHAUSTED,
-        *,
-        after_effect: bool = False,
-    ) -> None:
-        """Fail the next ``n`` calls (of ``methods``, if set) with ``code``."""
-        message = _MESSAGES.get(code, code.name)
-        with self._lock:
-            self._queue.extend(Fault(code, message, after_effect) for _ in range(n))
+    methods = CallFilter()
+    throttling = grpc.StatusCode.RESOURCE_EXHAUSTED
+    server_errors = TRANSIENT_CODES
 
     def reset(self) -> None:
-        with self._lock:
-            self.throttle_rate = self.error_rate = 0.0
-            self.after_effect = False
-            self.methods = None
-            self._queue.clear()
-            self.injected.clear()
-            self.rng = random.Random(self.seed)
+        """No more faults, and the seeded draws start over from ``seed``."""
+        super().reset()
+        self.rng.seed(self.seed)
 
-    def draw(self, method: str) -> Fault | None:
-        with self._lock:
-            if self.methods is not None and method not in self.methods:
-                return None
-            fault = self._queue.popleft() if self._queue else self._random_fault()
-            if fault is not None:
-                self.injected[fault.code.name] += 1
-            return fault
+    def _fault(self, code: grpc.StatusCode, after_effect: bool) -> Fault:
+        return Fault(code, _MESSAGES.get(code, code.name), after_effect)
 
-    def _random_fault(self) -> Fault | None:
-        if self.rng.random() < self.throttle_rate:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED
-        elif self.rng.random() < self.error_rate:
-            code = self.rng.choice(TRANSIENT_CODES)
-        else:
-            return None
-        return Fault(code, _MESSAGES[code], self.after_effect)
+    def _kind(self, fault: Fault) -> str:
+        return str(fault.code.name)

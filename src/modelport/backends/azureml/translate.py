@@ -25,29 +25,20 @@ when Azure archived it), approval `pending` unless tagged `mp-approval`, artifac
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
 
-from modelport.backends.kit.codec import Budget, CorruptMetadataError, Encoding, decode, encode
+from modelport.backends.kit import records
+from modelport.backends.kit.codec import Budget, Encoding, encode
+from modelport.backends.kit.records import StoredRecord, record_of
 from modelport.errors import InvalidInputError
-from modelport.models import (
-    Approval,
-    Event,
-    EventKind,
-    Lineage,
-    ModelVersion,
-    Stage,
-    VersionDraft,
-    derived_event_id,
-)
+from modelport.models import Approval, Event, Lineage, ModelVersion, Stage, VersionDraft
 
 log = logging.getLogger("modelport.azureml")
-JsonDict = dict[str, Any]
+token = records.registration_token  # the mp-key property of a register
 
 FORMAT_PROPERTY = "mp-format"
 FORMAT = "1"
@@ -86,31 +77,12 @@ class AzureVersion:
     updated_at: datetime | None
 
 
-def token(name: str, idempotency_key: str) -> str:
-    """The ``mp-key`` property of a register: the same (model, key) gives the same token."""
-    return hashlib.sha256(f"modelport\n{name}\n{idempotency_key}".encode()).hexdigest()[:40]
-
-
-def record_of(draft: VersionDraft) -> JsonDict:
-    record: JsonDict = {
-        "digest": draft.digest,
-        "metrics": draft.metrics,
-        "params": draft.params,
-        "tags": draft.tags,
-        "description": draft.description,
-        "lineage": draft.lineage.model_dump(mode="json", exclude_defaults=True),
-    }
-    return {key: value for key, value in record.items() if value not in (None, {}, "")}
-
-
 def check_name(name: str) -> None:
-    if not MODEL_NAME.fullmatch(name):
-        raise InvalidInputError(
-            f"{name[:100]!r} cannot be an Azure ML model name (letters, digits, '_', '.', '-';"
-            " 255 at most, starting with a letter or digit)",
-            field="name",
-            model=name,
-        )
+    rule = (
+        "cannot be an Azure ML model name (letters, digits, '_', '.', '-'; 255 at most, "
+        "starting with a letter or digit)"
+    )
+    records.check_name(name, MODEL_NAME, rule)
 
 
 def check_draft(draft: VersionDraft) -> None:
@@ -122,14 +94,9 @@ def check_draft(draft: VersionDraft) -> None:
             field="source",
             model=draft.name,
         )
-    if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
-        raise InvalidInputError(
-            f"description is {len(draft.description)} characters; modelport keeps at most "
-            f"{MAX_DESCRIPTION} in an Azure ML version",
-            field="description",
-            model=draft.name,
-        )
-    encode(record_of(draft), BUDGET)  # RecordTooLargeError names the field to shorten
+    records.check_record_fits(
+        draft, BUDGET, max_description=MAX_DESCRIPTION, kept_in="an Azure ML version"
+    )
 
 
 def check_stage(stage: str) -> None:
@@ -172,32 +139,24 @@ def stage_of(version: AzureVersion) -> str:
 
 
 def approval_of(tags: Mapping[str, str]) -> Approval:
-    try:
-        return Approval(tags.get(APPROVAL_TAG, Approval.PENDING.value))
-    except ValueError:
-        return Approval.PENDING
+    return records.labelled_approval(tags.get(APPROVAL_TAG))
 
 
 def version_record(
     name: str, version: AzureVersion, pointers: Mapping[str, str], registry: str
 ) -> ModelVersion:
     record = _record(name, version) or _foreign_record(version)
-    foreign_tags = {k: v for k, v in version.tags.items() if not k.startswith(OWN_PREFIX)}
-    return ModelVersion(
+    return records.model_version(
+        record,
         name=name,
         version=version.version,
         stage=stage_of(version),
         approval=approval_of(version.tags),
         artifact_uri=version.path,
-        digest=record.get("digest"),
-        metrics=record.get("metrics", {}),
-        params=record.get("params", {}),
-        tags=foreign_tags | record.get("tags", {}),
-        description=record.get("description"),
-        lineage=Lineage.model_validate(record.get("lineage", {})),
+        native_tags=records.foreign_tags(version.tags, OWN_PREFIX),
         aliases=tuple(sorted(p for p, v in pointers.items() if v == version.version)),
         created_at=version.created_at,
-        updated_at=version.updated_at or version.created_at,
+        updated_at=version.updated_at,
         registry=registry,
         native=version.arm_id,
     )
@@ -206,26 +165,19 @@ def version_record(
 def foreign_registration(name: str, version: AzureVersion) -> Event:
     """The ``registered`` event of a version modelport never wrote (its id comes from the
     ARM id, so every client derives the same one)."""
-    return Event(
-        id=derived_event_id("azureml", "registered", version.arm_id),
-        kind=EventKind.REGISTERED,
+    return records.foreign_registration(
+        "azureml",
+        version.arm_id,
         name=name,
         version=version.version,
-        to=Stage.DEVELOPMENT.value,
-        at=version.created_at or datetime.now(timezone.utc),
+        created_at=version.created_at,
     )
 
 
-def _record(name: str, version: AzureVersion) -> JsonDict | None:
-    try:
-        return decode(version.properties, BUDGET, dict)
-    except CorruptMetadataError as exc:
-        log.warning("%s/%s: %s; read from its native fields", name, version.version, exc)
-        return None
+def _record(name: str, version: AzureVersion) -> StoredRecord | None:
+    where = f"{name}/{version.version}"
+    return records.read_stored_record(version.properties, BUDGET, log=log, where=where)
 
 
-def _foreign_record(version: AzureVersion) -> JsonDict:
-    record: JsonDict = {"lineage": {"run": version.job_name} if version.job_name else {}}
-    if version.description:
-        record["description"] = version.description
-    return record
+def _foreign_record(version: AzureVersion) -> StoredRecord:
+    return records.foreign_record(Lineage(run=version.job_name or None), version.description)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from modelport.backends.kit.records import labelled_approval
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow.config import MlflowConfig
-from modelport.models import Approval, CodeRef, DatasetRef, Lineage, ModelVersion, Stage
+from modelport.models import CodeRef, DatasetRef, Lineage, ModelVersion, Stage
 from modelport.validation import STAGE
 
 LEGACY_TO_STAGE = {
@@ -127,7 +128,7 @@ def to_model_version(
         name=raw.name,
         version=raw.version,
         stage=stage_of(raw, config),
-        approval=_approval(raw.tags.get(T.APPROVAL)),
+        approval=labelled_approval(raw.tags.get(T.APPROVAL)),
         artifact_uri=raw.source,
         digest=raw.tags.get(T.DIGEST),
         metrics=record.metrics,
@@ -205,13 +206,6 @@ def _dataset_uri(source: str, name: str) -> str:
             if data.get(key):
                 return str(data[key])
     return source or name
-
-
-def _approval(value: str | None) -> Approval:
-    try:
-        return Approval(value) if value else Approval.PENDING
-    except ValueError:
-        return Approval.PENDING
 
 
 def _updated(raw: RawVersion) -> datetime | None:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelport.backends.kit.codec import Budget, Encoding, decode, encode
+from modelport.backends.kit.records import foreign_tags
 
 NAMESPACE = "modelport."
 FORMAT_KEY = "modelport.format"
@@ -49,7 +50,7 @@ def owned(key: str) -> bool:
 
 def foreign(properties: Mapping[str, str]) -> dict[str, str]:
     """The keys someone other than modelport set (SageMaker Pipelines, the console)."""
-    return {k: v for k, v in properties.items() if not owned(k)}
+    return foreign_tags(properties, NAMESPACE)
 
 
 def immutable(properties: Mapping[str, str]) -> dict[str, str]:

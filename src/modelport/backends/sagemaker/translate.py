@@ -56,20 +56,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from modelport.backends.kit.codec import CorruptMetadataError
+from modelport.backends.kit import records
+from modelport.backends.kit.records import StoredRecord, record_of
 from modelport.backends.sagemaker import metadata
 from modelport.errors import InvalidInputError
-from modelport.models import (
-    Approval,
-    CodeRef,
-    Event,
-    EventKind,
-    Lineage,
-    ModelVersion,
-    Stage,
-    VersionDraft,
-    derived_event_id,
-)
+from modelport.models import Approval, CodeRef, Event, Lineage, ModelVersion, Stage, VersionDraft
 from modelport.validation import STAGE
 
 JsonDict = dict[str, Any]
@@ -101,13 +92,11 @@ STAGE_FROM_APPROVAL = {
 
 
 def check_group_name(name: str) -> None:
-    if not GROUP_NAME.fullmatch(name):
-        raise InvalidInputError(
-            f"{name[:80]!r} cannot name a SageMaker Model Package Group: 1-63 letters, digits "
-            "and hyphens, starting and ending with a letter or digit (no '.' or '_')",
-            field="name",
-            model=name,
-        )
+    rule = (
+        "cannot name a SageMaker Model Package Group: 1-63 letters, digits and hyphens, "
+        "starting and ending with a letter or digit (no '.' or '_')"
+    )
+    records.check_name(name, GROUP_NAME, rule, shown=80)
 
 
 def stage_to_native(stage: str) -> str:
@@ -181,19 +170,6 @@ def _check_source_uri(draft: VersionDraft) -> None:
 
 
 # -- neutral -> SageMaker ------------------------------------------------------------------
-
-
-def record_of(draft: VersionDraft) -> JsonDict:
-    """The part of the neutral record SageMaker has no exact field for."""
-    record: JsonDict = {
-        "digest": draft.digest,
-        "metrics": draft.metrics,
-        "params": draft.params,
-        "tags": draft.tags,
-        "description": draft.description,
-        "lineage": draft.lineage.model_dump(mode="json", exclude_defaults=True),
-    }
-    return {key: value for key, value in record.items() if value not in (None, {}, "")}
 
 
 def metadata_properties(lineage: Lineage) -> dict[str, str]:
@@ -334,22 +310,17 @@ def version_from_package(
     ``aliases`` are the pointers naming it."""
     properties = package.get("CustomerMetadataProperties") or {}
     record = _record(package, properties) or _foreign_record(package)
-    tags = metadata.foreign(properties) | record.get("tags", {})
-    return ModelVersion(
+    return records.model_version(
+        record,
         name=str(package["ModelPackageGroupName"]),
         version=str(package["ModelPackageVersion"]),
         stage=_shown_stage(package, aliases),
         approval=approval_of(package),
         artifact_uri=artifact_uri_of(package),
-        digest=record.get("digest"),
-        metrics=record.get("metrics", {}),
-        params=record.get("params", {}),
-        tags=tags,
-        description=record.get("description"),
-        lineage=Lineage.model_validate(record.get("lineage", {})),
+        native_tags=metadata.foreign(properties),
         aliases=aliases,
         created_at=_time(package.get("CreationTime")),
-        updated_at=_time(package.get("LastModifiedTime") or package.get("CreationTime")),
+        updated_at=_time(package.get("LastModifiedTime")),
         registry=registry,
         native=str(package["ModelPackageArn"]),
     )
@@ -369,38 +340,30 @@ def _shown_stage(package: Mapping[str, Any], aliases: tuple[str, ...]) -> str:
 def foreign_registration(package: Mapping[str, Any]) -> Event:
     """The ``registered`` event of a package modelport never wrote: every client derives
     the same one (its id comes from the ARN)."""
-    return Event(
-        id=derived_event_id("sagemaker", "registered", str(package["ModelPackageArn"])),
-        kind=EventKind.REGISTERED,
+    return records.foreign_registration(
+        "sagemaker",
+        str(package["ModelPackageArn"]),
         name=str(package["ModelPackageGroupName"]),
         version=str(package["ModelPackageVersion"]),
-        to=Stage.DEVELOPMENT.value,
+        created_at=_time(package["CreationTime"]),
         actor=_creator(package),
-        at=_time(package["CreationTime"]),
     )
 
 
-def _record(package: Mapping[str, Any], properties: Mapping[str, str]) -> JsonDict | None:
-    """modelport's record, or None; one that does not decode (edited by hand, cut short)
-    is logged and the package is read from its native fields, so it stays usable."""
-    try:
-        return metadata.read_record(properties)
-    except CorruptMetadataError as exc:
-        log.warning("%s: %s; read from its native fields", package.get("ModelPackageArn"), exc)
-        return None
+def _record(package: Mapping[str, Any], properties: Mapping[str, str]) -> StoredRecord | None:
+    """modelport's record, or None (also when it does not decode: see the kit)."""
+    where = str(package.get("ModelPackageArn"))
+    return records.read_stored_record(properties, metadata.BUDGET, log=log, where=where)
 
 
-def _foreign_record(package: Mapping[str, Any]) -> JsonDict:
+def _foreign_record(package: Mapping[str, Any]) -> StoredRecord:
     properties = package.get("MetadataProperties") or {}
     repo, commit = properties.get("Repository"), properties.get("CommitId")
     lineage = Lineage(
         run=properties.get("GeneratedBy") or None,
         code=CodeRef(repo=repo, commit=commit) if repo or commit else None,
     )
-    record: JsonDict = {"lineage": lineage.model_dump(mode="json", exclude_defaults=True)}
-    if package.get("ModelPackageDescription"):
-        record["description"] = package["ModelPackageDescription"]
-    return record
+    return records.foreign_record(lineage, package.get("ModelPackageDescription"))
 
 
 def _creator(package: Mapping[str, Any]) -> str | None:

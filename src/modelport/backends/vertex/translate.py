@@ -26,29 +26,21 @@ digest, its other labels as tags, history a ``registered`` event at its creation
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import string
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from modelport.backends.kit.codec import Budget, CorruptMetadataError, Encoding, decode, encode
+from modelport.backends.kit import records
+from modelport.backends.kit.codec import Budget, Encoding, encode
+from modelport.backends.kit.records import StoredRecord, record_of
 from modelport.backends.vertex.naming import DEFAULT_ALIAS
 from modelport.errors import InvalidInputError
-from modelport.models import (
-    Approval,
-    Event,
-    EventKind,
-    Lineage,
-    ModelVersion,
-    Stage,
-    VersionDraft,
-    derived_event_id,
-)
+from modelport.models import Approval, Event, Lineage, ModelVersion, Stage, VersionDraft
 
 log = logging.getLogger("modelport.vertex")
-JsonDict = dict[str, Any]
+token = records.registration_token  # the mp-key label of a register
 
 FORMAT_LABEL = "mp-format"
 FORMAT = "1"
@@ -73,23 +65,6 @@ BUDGET = Budget(
 )
 
 
-def token(name: str, idempotency_key: str) -> str:
-    """The ``mp-key`` label of a register: the same (model, key) gives the same token."""
-    return hashlib.sha256(f"modelport\n{name}\n{idempotency_key}".encode()).hexdigest()[:40]
-
-
-def record_of(draft: VersionDraft) -> JsonDict:
-    record: JsonDict = {
-        "digest": draft.digest,
-        "metrics": draft.metrics,
-        "params": draft.params,
-        "tags": draft.tags,
-        "description": draft.description,
-        "lineage": draft.lineage.model_dump(mode="json", exclude_defaults=True),
-    }
-    return {key: value for key, value in record.items() if value not in (None, {}, "")}
-
-
 def check_draft(draft: VersionDraft, bucket: str | None) -> None:
     """Everything Vertex would refuse in ``draft``, raised before any call."""
     check_bucket(bucket, draft.name)
@@ -99,14 +74,9 @@ def check_draft(draft: VersionDraft, bucket: str | None) -> None:
             field="source",
             model=draft.name,
         )
-    if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
-        raise InvalidInputError(
-            f"description is {len(draft.description)} characters; modelport keeps at most "
-            f"{MAX_DESCRIPTION} in a Vertex version",
-            field="description",
-            model=draft.name,
-        )
-    encode(record_of(draft), BUDGET)  # RecordTooLargeError names the field to shorten
+    records.check_record_fits(
+        draft, BUDGET, max_description=MAX_DESCRIPTION, kept_in="a Vertex version"
+    )
 
 
 def check_bucket(bucket: str | None, name: str | None = None) -> None:
@@ -160,71 +130,54 @@ def stage_of(labels: Mapping[str, str]) -> str:
 
 
 def approval_of(labels: Mapping[str, str]) -> Approval:
-    try:
-        return Approval(labels.get(APPROVAL_LABEL, Approval.PENDING.value))
-    except ValueError:
-        return Approval.PENDING
+    return records.labelled_approval(labels.get(APPROVAL_LABEL))
 
 
 def version_from_model(model: Mapping[str, Any], name: str, registry: str) -> ModelVersion:
     """A Vertex model version (as a plain dict of its fields) as a neutral record."""
     labels: dict[str, str] = dict(model.get("labels") or {})
     record = _record(model, labels) or _foreign_record(model)
-    foreign_tags = {k: v for k, v in labels.items() if not k.startswith(OWN_PREFIX)}
-    return ModelVersion(
+    return records.model_version(
+        record,
         name=name,
         version=str(model["version_id"]),
         stage=stage_of(labels),
         approval=approval_of(labels),
         artifact_uri=str(model.get("artifact_uri") or ""),
-        digest=record.get("digest"),
-        metrics=record.get("metrics", {}),
-        params=record.get("params", {}),
-        tags=foreign_tags | record.get("tags", {}),
-        description=record.get("description"),
-        lineage=Lineage.model_validate(record.get("lineage", {})),
+        native_tags=records.foreign_tags(labels, OWN_PREFIX),
         aliases=aliases_of(list(model.get("version_aliases") or [])),
         created_at=_utc(model.get("version_create_time")),
-        updated_at=_utc(model.get("version_update_time") or model.get("version_create_time")),
+        updated_at=_utc(model.get("version_update_time")),
         registry=registry,
-        native=f"{model['name']}@{model['version_id']}",
+        native=_native(model),
     )
 
 
 def foreign_registration(model: Mapping[str, Any], name: str) -> Event:
     """The ``registered`` event of a version modelport never wrote (its id comes from the
     resource name, so every client derives the same one)."""
-    native = f"{model['name']}@{model['version_id']}"
-    return Event(
-        id=derived_event_id("vertex", "registered", native),
-        kind=EventKind.REGISTERED,
+    return records.foreign_registration(
+        "vertex",
+        _native(model),
         name=name,
         version=str(model["version_id"]),
-        to=Stage.DEVELOPMENT.value,
-        at=_utc(model.get("version_create_time")) or datetime.now(timezone.utc),
+        created_at=_utc(model.get("version_create_time")),
     )
 
 
-def _record(model: Mapping[str, Any], labels: Mapping[str, str]) -> JsonDict | None:
-    try:
-        return decode(labels, BUDGET, dict)
-    except CorruptMetadataError as exc:
-        log.warning(
-            "%s@%s: %s; read from its native fields",
-            model.get("name"),
-            model.get("version_id"),
-            exc,
-        )
-        return None
+def _native(model: Mapping[str, Any]) -> str:
+    return f"{model['name']}@{model['version_id']}"
 
 
-def _foreign_record(model: Mapping[str, Any]) -> JsonDict:
+def _record(model: Mapping[str, Any], labels: Mapping[str, str]) -> StoredRecord | None:
+    where = f"{model.get('name')}@{model.get('version_id')}"
+    return records.read_stored_record(labels, BUDGET, log=log, where=where)
+
+
+def _foreign_record(model: Mapping[str, Any]) -> StoredRecord:
     run = model.get("pipeline_job") or model.get("training_pipeline") or None
-    record: JsonDict = {"lineage": {"run": run} if run else {}}
     description = model.get("version_description") or model.get("description")
-    if description:
-        record["description"] = description
-    return record
+    return records.foreign_record(Lineage(run=run), description)
 
 
 def _utc(value: Any) -> datetime | None:

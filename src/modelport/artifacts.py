@@ -8,6 +8,7 @@ artifact is a directory holding that file. Backends that need one archive
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import tarfile
 import tempfile
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from modelport.digest import is_archive, iter_directory, safe_member_path
+from modelport.digest import archive_files, is_archive, iter_directory
 
 
 def materialize(source: Path, dest_dir: Path) -> None:
@@ -53,17 +54,13 @@ def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 0) -> None:
 
 
 def unpack_tar_gz(stream: BinaryIO, dest_dir: Path) -> None:
-    """Extract the regular files of a gzipped tar stream; refuses paths escaping ``dest_dir``."""
-    with tarfile.open(fileobj=stream, mode="r|gz") as archive:
-        for member in archive:
-            if not member.isfile():
-                continue
-            target = dest_dir / safe_member_path(member.name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            extracted = archive.extractfile(member)
-            assert extracted is not None  # a regular file always has content
-            with target.open("wb") as sink:
-                shutil.copyfileobj(extracted, sink, 1024 * 1024)
+    """Extract the regular files of a gzipped tar stream (see :func:`archive_files` for what
+    is refused)."""
+    for name, content in archive_files(stream):
+        target = dest_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as sink:
+            shutil.copyfileobj(content, sink, 1024 * 1024)
 
 
 @contextmanager
@@ -73,7 +70,8 @@ def staging_dir(near: Path) -> Iterator[Path]:
     It is removed when the block ends, whether it was published or not.
     """
     near.parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=f".{near.name}.partial-", dir=near.parent))
+    # The PID lets a later run remove what a killed one left (modelport.destinations).
+    path = Path(tempfile.mkdtemp(prefix=f".{near.name}.partial-{os.getpid()}-", dir=near.parent))
     try:
         yield path
     finally:
@@ -89,7 +87,7 @@ def publish(staged: Path, dest: Path) -> None:
     if not (dest.exists() or dest.is_symlink()):
         staged.rename(dest)
         return
-    retired = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+    retired = dest.with_name(f".{dest.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     dest.rename(retired)
     try:
         staged.rename(dest)

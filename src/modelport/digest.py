@@ -8,19 +8,23 @@ file and a directory holding only that file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import tarfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Protocol
 
 from modelport.errors import InvalidInputError
 
 CHUNK = 1024 * 1024
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 PREFIX = "sha256:"
+MARKER_NAME = ".modelport.json"  # a download's marker (modelport.destinations): not content
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,11 @@ def manifest_digest(entries: Iterable[FileEntry]) -> str:
     return PREFIX + hasher.hexdigest()
 
 
-def hash_stream(stream: IO[bytes], sink: IO[bytes] | None = None) -> tuple[int, str]:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def hash_stream(stream: Readable, sink: IO[bytes] | None = None) -> tuple[int, str]:
     """Size and SHA-256 of a stream, copying it to ``sink`` on the way if given."""
     hasher, size = hashlib.sha256(), 0
     while chunk := stream.read(CHUNK):
@@ -62,13 +70,60 @@ def safe_member_path(name: str) -> str:
 
 
 def iter_directory(root: Path) -> Iterator[tuple[str, Path]]:
-    """Relative POSIX path and absolute path of every regular file under ``root``."""
+    """Relative POSIX path and absolute path of every file under ``root``, sorted.
+
+    Refuses, naming it, what a registry could not give back as it is: a link to a
+    directory, a broken link, a pipe or device, a name that is not valid Unicode."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        for dirname in dirnames:
+            if (Path(dirpath) / dirname).is_symlink():
+                raise _unkept(_relative(root, Path(dirpath) / dirname), "a link to a directory")
         for filename in sorted(filenames):
+            if filename == MARKER_NAME and dirpath == str(root):
+                continue
             full = Path(dirpath) / filename
-            if full.is_file():
-                yield full.relative_to(root).as_posix(), full
+            relative = _relative(root, full)
+            if not full.is_file():
+                raise _unkept(relative, describe_kind(full))
+            yield relative, full
+
+
+def describe_kind(path: Path) -> str:
+    """What ``path`` is, in words, for an error about something that is not a plain file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if path.is_symlink():
+            return "a link loop" if exc.errno == errno.ELOOP else "a broken link"
+        return "missing"
+    kinds = {
+        stat.S_ISDIR: "a directory",
+        stat.S_ISREG: "a file",
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    return next((words for test, words in kinds.items() if test(mode)), "a special file")
+
+
+def _relative(root: Path, full: Path) -> str:
+    relative = full.relative_to(root).as_posix()
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            f"artifact file name {relative!r} is not valid UTF-8; rename it", field="artifact"
+        ) from None
+    return relative
+
+
+def _unkept(relative: str, kind: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"artifact member {relative!r} is {kind}: artifacts hold regular files only",
+        field="artifact",
+    )
 
 
 def entries_of_directory(root: Path) -> Iterator[FileEntry]:
@@ -79,14 +134,71 @@ def entries_of_directory(root: Path) -> Iterator[FileEntry]:
 
 
 def entries_of_archive(stream: IO[bytes]) -> Iterator[FileEntry]:
-    with tarfile.open(fileobj=stream, mode="r|gz") as archive:
-        for member in archive:
-            if not member.isfile():
-                continue
-            extracted = archive.extractfile(member)
-            assert extracted is not None  # a regular file always has content
-            size, sha = hash_stream(extracted)
-            yield FileEntry(safe_member_path(member.name), size, sha)
+    for name, content in archive_files(stream):
+        size, sha = hash_stream(content)
+        yield FileEntry(name, size, sha)
+
+
+class UnreadableArchiveError(InvalidInputError):
+    """A ``.tar.gz`` that is not gzip, is cut short, or is damaged."""
+
+
+def archive_files(stream: IO[bytes]) -> Iterator[tuple[str, Readable]]:
+    """The regular files of a gzipped tar stream: (normalised path, content), in order.
+
+    Refuses, naming the member, what would not come back as it went in: a path that
+    escapes, two members with one path (``w`` and ``./w``), links and special files."""
+    seen: set[str] = set()
+    try:
+        with tarfile.open(fileobj=stream, mode="r|gz") as archive:
+            for member in archive:
+                if member.isdir():
+                    continue
+                name = safe_member_path(member.name)
+                if not member.isfile():
+                    raise _unkept(member.name, _MEMBER_KINDS.get(member.type, "a special file"))
+                if name in seen:
+                    raise InvalidInputError(
+                        f"archive member {member.name!r} is a second copy of {name!r}",
+                        field="artifact",
+                    )
+                seen.add(name)
+                content = archive.extractfile(member)
+                assert content is not None  # a regular file always has content
+                yield name, _CheckedReader(content)
+    except _DAMAGE as exc:
+        raise _unreadable(exc) from None
+
+
+_DAMAGE = (tarfile.TarError, EOFError, zlib.error, OSError)  # gzip.BadGzipFile is an OSError
+
+
+def _unreadable(exc: BaseException) -> UnreadableArchiveError:
+    return UnreadableArchiveError(
+        f"artifact is not a readable .tar.gz: {exc or type(exc).__name__}", field="artifact"
+    )
+
+
+class _CheckedReader:
+    """A member's content; damage met while reading it is reported as such."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.raw.read(size)
+        except _DAMAGE as exc:
+            raise _unreadable(exc) from None
+
+
+_MEMBER_KINDS = {
+    tarfile.SYMTYPE: "a symbolic link",
+    tarfile.LNKTYPE: "a hard link",
+    tarfile.FIFOTYPE: "a named pipe (FIFO)",
+    tarfile.CHRTYPE: "a character device",
+    tarfile.BLKTYPE: "a block device",
+}
 
 
 def digest_path(path: Path) -> str:
@@ -100,4 +212,6 @@ def digest_path(path: Path) -> str:
         with path.open("rb") as stream:
             size, sha = hash_stream(stream)
         return manifest_digest([FileEntry(path.name, size, sha)])
-    raise InvalidInputError(f"artifact path {str(path)!r} does not exist", field="artifact")
+    raise InvalidInputError(
+        f"artifact path {str(path)!r} is {describe_kind(path)}", field="artifact"
+    )

@@ -6,7 +6,6 @@ every rule that must behave the same on every backend.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import os
 import shutil
@@ -20,7 +19,15 @@ from typing import Any, TypeVar
 from modelport.artifacts import publish, staging_dir
 from modelport.backends.base import Backend, Capability
 from modelport.cache import ResolveCache
-from modelport.digest import digest_path
+from modelport.destinations import (
+    download_target,
+    fetch_target,
+    follow_umask,
+    read_marker,
+    sweep_stale,
+    write_marker,
+)
+from modelport.digest import UnreadableArchiveError, describe_kind, digest_path
 from modelport.errors import (
     IntegrityError,
     InvalidInputError,
@@ -246,9 +253,11 @@ class Registry:
                 )
             return source, False
         path = Path(source).expanduser()
-        if not path.exists():
+        if not (path.is_file() or path.is_dir()):
+            kind = describe_kind(path)
+            shown = "does not exist" if kind == "missing" else f"is {kind}, not a file or folder"
             raise InvalidInputError(
-                f"source {source!r} for {name!r} does not exist", field="source", model=name
+                f"source {source!r} for {name!r} {shown}", field="source", model=name
             )
         if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
             raise InvalidInputError(
@@ -576,16 +585,24 @@ class Registry:
         self.cache.put(ref, mv)
         return mv
 
-    def download(self, ref: str, dest: str | os.PathLike[str]) -> Path:
+    def download(self, ref: str, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Download the artifact into directory ``dest``, verifying its digest first.
 
-        Files land in a staging directory beside ``dest`` and are moved into place
-        only once complete and verified; on any failure nothing is left behind.
+        ``dest`` must be missing, empty or an earlier download (it holds the marker
+        ``.modelport.json``), else ``overwrite=True``: download replaces it as a whole.
+        Files land in a staging directory beside ``dest`` and are moved into place only
+        once complete and verified; on any failure ``dest`` is as it was. A ``dest`` that
+        already holds this digest is kept as it is: nothing is transferred.
         """
-        target = _download_target(dest)
+        target = download_target(dest, overwrite=overwrite)
         mv = self.resolve(ref)
+        if _holds(target, mv):
+            return target
+        sweep_stale(target)
         with staging_dir(target) as staged:
             self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}")
+            write_marker(staged, self.url, mv)
+            follow_umask(staged)
             publish(staged, target)
         return target
 
@@ -602,7 +619,7 @@ class Registry:
                 f"record must be a modelport.ModelVersion, got {type(record).__name__}",
                 field="record",
             )
-        target = _empty_dir(dest)
+        target = fetch_target(dest)
         try:
             self._fetch_verified(record, target, f"nothing was kept in {str(target)!r}")
         except BaseException:
@@ -611,7 +628,16 @@ class Registry:
         return target
 
     def _fetch_verified(self, mv: ModelVersion, into: Path, consequence: str) -> None:
-        self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(into)))
+        try:
+            self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(into)))
+        except UnreadableArchiveError as exc:
+            raise IntegrityError(
+                f"{mv.ref}: the stored artifact is damaged ({exc}); {consequence}",
+                model=mv.name,
+                version=mv.version,
+                field="artifact",
+                url=self.url,
+            ) from None
         if mv.digest is not None:
             _check_digest(mv, digest_path(into), consequence)
 
@@ -778,41 +804,13 @@ def _stage_tenure(events: list[Event], stage: str) -> list[str]:
     return stack
 
 
-def _download_target(dest: object) -> Path:
-    """``dest`` as an absolute path, refusing ones whose replacement would destroy the
-    working directory, the home directory or the filesystem root (``""``, ``"."``, ``"~"``)."""
-    if not isinstance(dest, (str, os.PathLike)) or not str(os.fspath(dest)).strip():
-        raise InvalidInputError(
-            f"dest must be a non-empty path to a directory, got {dest!r}", field="dest"
-        )
-    target = Path(os.path.abspath(Path(dest).expanduser()))
-    protected = {Path.cwd(), *Path.cwd().parents}
-    with contextlib.suppress(RuntimeError):  # no home directory: nothing more to protect
-        protected.add(Path.home())
-    if target in protected or target.parent == target:
-        raise InvalidInputError(
-            f"dest {str(target)!r} is the working directory, one of its parents, the home "
-            "directory or the root; download replaces dest, so name a directory of its own",
-            field="dest",
-        )
-    return target
-
-
-def _empty_dir(dest: object) -> Path:
-    """``dest`` as an existing empty directory (created if missing): a fetch into it
-    can destroy nothing it did not write."""
-    if not isinstance(dest, (str, os.PathLike)) or not str(os.fspath(dest)).strip():
-        raise InvalidInputError(
-            f"dest must be a non-empty path to a directory, got {dest!r}", field="dest"
-        )
-    target = Path(dest).expanduser()
-    target.mkdir(parents=True, exist_ok=True)  # FileExistsError for a file: an OSError
-    if any(target.iterdir()):
-        raise InvalidInputError(
-            f"dest {str(target)!r} is not empty; fetch writes into an empty directory only",
-            field="dest",
-        )
-    return target
+def _holds(target: Path, mv: ModelVersion) -> bool:
+    """Whether ``target`` is an earlier download of exactly this content (checked by
+    hashing the local files, so a file changed since is noticed)."""
+    marker = read_marker(target) if target.is_dir() else None
+    if marker is None or mv.digest is None or marker.get("digest") != mv.digest:
+        return False
+    return digest_path(target) == mv.digest
 
 
 def _check_digest(mv: ModelVersion, actual: str | None, consequence: str) -> None:

@@ -79,6 +79,20 @@ def check_text(value: object, field: str, max_chars: int = MAX_VALUE_CHARS) -> s
         )
     if "\x00" in value:
         raise InvalidInputError(f"{field} contains a NUL character", field=field)
+    return check_encodable(value, field)
+
+
+def check_encodable(value: str, field: str) -> str:
+    """Refuse text that has no UTF-8 form (lone surrogates, from undecodable bytes on a
+    command line or file name): every backend stores UTF-8, and would fail half-way."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"{field} holds {value[exc.start : exc.end]!r} at character {exc.start}, "
+            "which is not valid Unicode text (undecodable bytes?)",
+            field=field,
+        ) from None
     return value
 
 
@@ -119,12 +133,38 @@ def check_metrics(metrics: object, field: str = "metrics") -> dict[str, float]:
                 f"{field}[{name!r}] must be a number, got {type(value).__name__}",
                 field=f"{field}.{name}",
             )
-        if not math.isfinite(value):
+        number = _as_float(value)
+        if number is None or not math.isfinite(number):
             raise InvalidInputError(
-                f"{field}[{name!r}] must be finite, got {value}", field=f"{field}.{name}"
+                f"{field}[{name!r}] must be a finite number, got {_shown_number(value)}",
+                field=f"{field}.{name}",
             )
-        result[name] = float(value)
+        result[name] = number
     return result
+
+
+def _as_float(value: float) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+
+
+def _shown_number(value: float) -> str:
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    return repr(value)
+
+
+def _number_text(value: float, field: str) -> str:
+    try:
+        return check_text(str(value), field)
+    except ValueError:  # an int past Python's 4300-digit str() limit
+        raise InvalidInputError(
+            f"{field} is an integer of {int(value).bit_length()} bits; "
+            f"at most {MAX_VALUE_CHARS} characters are allowed",
+            field=field,
+        ) from None
 
 
 def check_strings(values: object, field: str) -> dict[str, str]:
@@ -132,6 +172,6 @@ def check_strings(values: object, field: str) -> dict[str, str]:
     for key, value in _check_mapping(values, field).items():
         name = _check_key(key, field)
         if isinstance(value, (bool, int, float)):
-            value = str(value)  # params are commonly numbers or flags: keep their text form
+            value = _number_text(value, f"{field}.{name}")  # flags and numbers: their text
         result[name] = check_text(value, f"{field}.{name}")
     return result

@@ -126,7 +126,7 @@ def test_a_failed_integrity_check_leaves_the_old_download_in_place(
     uri = registry.resolve("fraud/1").artifact_uri
     blobs[uri] = {**blobs[uri], "MLmodel": b"tampered"}
     with pytest.raises(IntegrityError) as caught:
-        registry.download("fraud/1", dest)
+        registry.download("fraud/1", dest, overwrite=True)
     assert caught.value.field == "digest"
     assert caught.value.version == "1"
     assert files_under(dest) == {"previous.bin": b"previous model"}

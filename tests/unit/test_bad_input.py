@@ -3,6 +3,8 @@ names the field concerned, and leaves the registry exactly as it was."""
 
 from __future__ import annotations
 
+import os
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,66 @@ def empty_dir(c: Ctx) -> Path:
     path = c.tmp / "empty"
     (path / "sub").mkdir(parents=True)
     return path
+
+
+def archive(members: Callable[[tarfile.TarFile, Path], None]) -> Callable[[Ctx], Path]:
+    """A .tar.gz source whose members ``members`` writes (given a scratch file to add)."""
+
+    def build(c: Ctx) -> Path:
+        payload = c.tmp / "payload.bin"
+        payload.write_bytes(b"weights")
+        path = c.tmp / "bad.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            members(tar, payload)
+        return path
+
+    return build
+
+
+def twice(name: str, again: str) -> Callable[[tarfile.TarFile, Path], None]:
+    return lambda tar, payload: (tar.add(payload, name), tar.add(payload, again))
+
+
+def link_member(kind: bytes) -> Callable[[tarfile.TarFile, Path], None]:
+    def add(tar: tarfile.TarFile, payload: Path) -> None:
+        tar.add(payload, "a")
+        link = tarfile.TarInfo("b")
+        link.type, link.linkname = kind, "a"
+        tar.addfile(link)
+
+    return add
+
+
+def raw_file(content: bytes, name: str = "model.tar.gz") -> Callable[[Ctx], Path]:
+    def build(c: Ctx) -> Path:
+        (c.tmp / name).write_bytes(content)
+        return c.tmp / name
+
+    return build
+
+
+def special(make: Callable[[Path], None], relative: str = "") -> Callable[[Ctx], Path]:
+    """A folder holding a valid file and ``make``'s odd entry (or that entry itself)."""
+
+    def build(c: Ctx) -> Path:
+        folder = c.tmp / "odd"
+        folder.mkdir()
+        (folder / "ok.bin").write_bytes(b"weights")
+        make(folder)
+        return folder / relative if relative else folder
+
+    return build
+
+
+def foreign_dest(c: Ctx) -> Path:
+    mine = c.tmp / "mine"
+    mine.mkdir()
+    (mine / "README.txt").write_text("keep")
+    return mine
+
+
+def download_to(dest: Callable[[Ctx], Any]) -> Callable[[Ctx], object]:
+    return lambda c: c.reg.download(f"{MODEL}/1", dest(c))
 
 
 REF = InvalidReferenceError
@@ -236,6 +298,44 @@ SOURCES = [
     Bad("source-whitespace", register_source(lambda c: "   "), BAD, "source"),
     Bad("source-none", register_source(lambda c: None), BAD, "source"),
     Bad("source-int", register_source(lambda c: 3), BAD, "source"),
+    Bad("source-not-gzip", register_source(raw_file(b"not gzip at all")), BAD, "artifact"),
+    Bad("source-truncated", register_source(raw_file(b"\x1f\x8b\x08\x00")), BAD, "artifact"),
+    Bad("source-member-twice", register_source(archive(twice("w", "w"))), BAD, "artifact"),
+    Bad("source-member-slashes", register_source(archive(twice("d/w", "d//w"))), BAD, "artifact"),
+    Bad("source-member-dot", register_source(archive(twice("w", "./w"))), BAD, "artifact"),
+    Bad("source-hardlink", register_source(archive(link_member(tarfile.LNKTYPE))), BAD, "artifact"),
+    Bad("source-symlink", register_source(archive(link_member(tarfile.SYMTYPE))), BAD, "artifact"),
+    Bad("source-fifo", register_source(special(lambda d: os.mkfifo(d / "p"), "p")), BAD, "source"),
+    Bad(
+        "source-link-loop",
+        register_source(special(lambda d: os.symlink(d / "l", d / "l"), "l")),
+        BAD,
+        "source",
+    ),
+    Bad(
+        "source-fifo-inside",
+        register_source(special(lambda d: os.mkfifo(d / "p"))),
+        BAD,
+        "artifact",
+    ),
+    Bad(
+        "source-dir-link-inside",
+        register_source(special(lambda d: os.symlink(d, d / "again"))),
+        BAD,
+        "artifact",
+    ),
+    Bad(
+        "source-broken-link-inside",
+        register_source(special(lambda d: os.symlink(d / "gone", d / "dangling"))),
+        BAD,
+        "artifact",
+    ),
+    Bad(
+        "source-undecodable-name",
+        register_source(special(lambda d: (d / os.fsdecode(b"bad\xff")).write_bytes(b"x"))),
+        BAD,
+        "artifact",
+    ),
 ]
 
 NOTES = [
@@ -259,9 +359,25 @@ DESTS = [
     Bad("dest-parent-of-cwd", download(".."), BAD, "dest"),
     Bad("dest-int", download(3), BAD, "dest"),
     Bad("dest-none", download(None), BAD, "dest"),
+    Bad("dest-nul", download("out\x00x"), BAD, "dest"),
+    Bad("dest-a-file", download_to(lambda c: c.src / "MLmodel"), BAD, "dest"),
+    Bad("dest-under-a-file", download_to(lambda c: c.src / "MLmodel" / "sub"), BAD, "dest"),
+    Bad("dest-foreign-folder", download_to(foreign_dest), BAD, "dest"),
 ]
 
-CASES = REFS + URLS + STAGES + NAMES + GATES + METRICS + STRINGS + SOURCES + NOTES + DESTS
+ODD_TEXT = [
+    Bad("metric-beyond-float", register(metrics={"f1": 10**400}), BAD, "metrics.f1"),
+    Bad("param-5000-digits", register(params={"a": 10**5000}), BAD, "params.a"),
+    Bad("description-surrogate", register(description="x\ud800"), BAD, "description"),
+    Bad("param-surrogate", register(params={"a": "\udcff"}), BAD, "params.a"),
+    Bad("tag-surrogate", register(tags={"t": "\ud800"}), BAD, "tags.t"),
+    Bad("reason-surrogate", transition("staging", reason="\ud800"), BAD, "reason"),
+    Bad("actor-surrogate", transition("staging", actor="\udcff"), BAD, "actor"),
+]
+
+CASES = (
+    REFS + URLS + STAGES + NAMES + GATES + METRICS + STRINGS + SOURCES + NOTES + DESTS + ODD_TEXT
+)
 
 
 def snapshot(reg: mp.Registry) -> dict[str, Any]:

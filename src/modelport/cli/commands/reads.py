@@ -16,7 +16,7 @@ def download(args: argparse.Namespace, out: Output) -> int:
     with open_registry(args.registry) as reg:
         mv = reg.resolve(args.ref)
         # Download the exact version resolved above, even if the stage moves meanwhile.
-        path = reg.download(mv.ref, args.dest)
+        path = reg.download(mv.ref, args.dest, overwrite=args.overwrite)
     out.emit(
         {"path": str(path), "model_version": mv},
         [f"{mv.ref} ({mv.digest or 'no digest'}) -> {path}"],
@@ -54,6 +54,11 @@ def models(args: argparse.Namespace, out: Output) -> int:
 def download_arguments(parser: argparse.ArgumentParser) -> None:
     add_ref(parser)
     parser.add_argument("dest", metavar="DEST", help="directory to write the model's files into")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace DEST even if it holds files modelport did not download",
+    )
 
 
 def history_arguments(parser: argparse.ArgumentParser) -> None:

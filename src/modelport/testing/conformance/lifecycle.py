@@ -188,9 +188,28 @@ def test_download_verifies_and_places_the_files(
     assert (out / "weights" / "w.bin").read_bytes() == (
         model_dir / "weights" / "w.bin"
     ).read_bytes()
+    assert digest_path(out) == mv.digest  # the marker is not part of the artifact
+    weights = (out / "weights" / "w.bin").stat().st_ino
+    again = registry.download(mv.ref, out)  # it holds this digest already: kept as it is
+    assert sorted(p.name for p in again.iterdir()) == [".modelport.json", "MLmodel", "weights"]
+    assert (again / "weights" / "w.bin").stat().st_ino == weights
+
+
+def test_download_never_replaces_what_it_did_not_write(
+    registry: mp.Registry, name: str, model_dir: Path, tmp_path: Path
+) -> None:
+    mv = registry.register(name, model_dir)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.txt").write_text("keep me")
+    for dest in (mine, mine / "README.txt", mine / "README.txt" / "sub"):
+        with pytest.raises(mp.InvalidInputError) as caught:
+            registry.download(mv.ref, dest)
+        assert caught.value.field == "dest"
+    assert [p.name for p in mine.iterdir()] == ["README.txt"]
+    out = registry.download(mv.ref, mine, overwrite=True)
     assert digest_path(out) == mv.digest
-    again = registry.download(mv.ref, out)  # replacing an earlier download works
-    assert sorted(p.name for p in again.iterdir()) == ["MLmodel", "weights"]
+    assert not (out / "README.txt").exists()
 
 
 def test_tampered_artifact_raises_integrity_error_and_leaves_nothing(

@@ -314,14 +314,7 @@ class AzureMLBackend(Backend):
             self._put_version(name, version, change)
 
     def _put_version(self, name: str, version: str, change: Any) -> None:
-        current = self._call(
-            self._ctx(name, version),
-            self._versions().get,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-            version,
-        )
+        current = self._rest_version(name, version)
         change(current.properties)
         self._call(
             self._ctx(name, version),
@@ -346,7 +339,11 @@ class AzureMLBackend(Backend):
         )
 
     def _version(self, name: str, version: str) -> AzureVersion:
-        rest = self._call(
+        return _fields(self._rest_version(name, version))
+
+    def _rest_version(self, name: str, version: str) -> Any:
+        """The version as the REST model (``ModelVersion`` of the generated client)."""
+        return self._call(
             self._ctx(name, version),
             self._versions().get,
             self.config.resource_group,
@@ -354,7 +351,6 @@ class AzureMLBackend(Backend):
             name,
             version,
         )
-        return _fields(rest)
 
     def _list(self, name: str, **query: Any) -> Any:
         translate.check_name(name)

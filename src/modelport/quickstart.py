@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from modelport.backends import BUILTIN, missing_modules
 from modelport.connection import connect
-from modelport.errors import InvalidInputError, PolicyViolationError
+from modelport.errors import BackendNotInstalledError, InvalidInputError, PolicyViolationError
 from modelport.models import DatasetRef, Event, Lineage, ModelVersion
 from modelport.policy import Policy
 from modelport.registry import Registry
@@ -37,10 +38,21 @@ _TRAINING_ROWS = "amount,merchant_risk,hour,label\n" + "".join(
 )
 
 
+def _require_mlflow() -> None:
+    entry = BUILTIN["mlflow"]
+    if missing_modules(entry):
+        raise BackendNotInstalledError(
+            f"the quickstart runs on MLflow, which is not installed: "
+            f"pip install 'modelport[{entry.extra}]'",
+            extra=entry.extra or "",
+        )
+
+
 def run_quickstart(directory: Path | None = None, echo: Echo = print) -> Path:
     """Run the story in ``directory`` (created if needed; it must not hold an earlier run)
     and return it. Each step is told through ``echo``."""
     started = time.monotonic()
+    _require_mlflow()  # before any folder is made
     root = _workspace(directory)
     url = f"mlflow+sqlite:///{root / DB}"
     echo(f"modelport quickstart in {root}")

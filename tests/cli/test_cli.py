@@ -620,3 +620,24 @@ def test_a_lifecycle_across_invocations_on_mlflow_sqlite(
     dest = tmp_path / "deploy"
     assert cli(*registry, "download", "fraud@production", str(dest)).code == ExitCode.OK
     assert (dest / "weights.bin").exists()
+
+
+def test_bare_modelport_shows_the_usage_and_every_command(cli: Callable[..., Result]) -> None:
+    result = cli()
+    assert result.code == ExitCode.USAGE
+    assert result.out.startswith("usage: modelport")
+    for name in ("register", "transition", "download", "migrate"):
+        assert name in result.out
+
+
+def test_quickstart_without_mlflow_says_what_to_install_and_creates_nothing(
+    cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelport.quickstart
+
+    monkeypatch.setattr(modelport.quickstart, "missing_modules", lambda entry: ["mlflow"])
+    monkeypatch.chdir(tmp_path)
+    result = cli("quickstart")
+    assert result.code == ExitCode.BACKEND
+    assert "pip install 'modelport[mlflow]'" in result.err
+    assert list(tmp_path.iterdir()) == []

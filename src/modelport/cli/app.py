@@ -30,6 +30,9 @@ def main(
         stdout=stdout or sys.stdout,
         stderr=stderr or sys.stderr,
     )
+    if not arguments:  # a first try: show what there is to do, not one missing argument
+        out.line(build_parser().format_help().rstrip())
+        return ExitCode.USAGE
     try:
         args = build_parser().parse_args(arguments)
     except UsageError as exc:

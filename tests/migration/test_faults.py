@@ -119,6 +119,8 @@ def test_an_interrupt_stops_the_run_promptly_and_a_rerun_finishes_it(tmp_path: P
         migrate(src, mp.Registry(interrupted, retry=PATIENT), workers=3)
 
     made = sum(kind == "created" for kind, _, _ in interrupted.writes)
-    assert made <= 6  # the other chains stop after their current version, far from all 24
+    # Two made before the interrupt, and each other chain finishes at most the version it
+    # was creating when the interrupted chain set the stop flag: never more than four.
+    assert made <= 4
     assert migrate(src, mp.Registry(inner, retry=PATIENT)).ok
     assert snapshot(mp.Registry(inner)) == snapshot(src)

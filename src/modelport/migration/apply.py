@@ -32,6 +32,7 @@ from modelport.migration.progress import Progress
 from modelport.migration.report import Action, AliasNotCopied, Outcome, VersionResult
 from modelport.models import Approval, Event, EventKind, MigratedFrom, ModelVersion
 from modelport.registry import Registry
+from modelport.scratch import make_scratch_dir
 
 MAX_REASON_CHARS = 1000
 
@@ -80,7 +81,7 @@ class Migration:
             chains.setdefault(entry.item.name, []).append(entry)
         if not chains:
             return []
-        root = Path(tempfile.mkdtemp(prefix="modelport-migrate-"))
+        root = make_scratch_dir("migrate")  # removes what killed migrations left
         try:
             with (
                 ThreadPoolExecutor(self.workers, "modelport-fetch") as fetchers,
@@ -124,6 +125,11 @@ class Migration:
                     blocked_by = entry.item.ref
                 results.append(result)
                 self.progress.advance(versions=1)
+        except BaseException:
+            # Stop the other chains now, not once the main thread notices: each finishes
+            # at most the version it is creating (a Ctrl-C stops the run promptly).
+            self._stopping.set()
+            raise
         finally:
             for _, staged in window:  # left over when stopping
                 if staged is not None:

@@ -15,6 +15,7 @@ _EXPORTS = {
     "connect": "modelport.connection",
     "default_url": "modelport.connection",
     "Registry": "modelport.registry",
+    "ModelHandle": "modelport.watch",
     "migrate": "modelport.migration",
     "diff": "modelport.migration",
     "ModelVersion": "modelport.models",
@@ -78,6 +79,7 @@ __all__ = [
     "Lineage",
     "MetricGate",
     "MigratedFrom",
+    "ModelHandle",
     "ModelNotFoundError",
     "ModelRef",
     "ModelVersion",
@@ -141,6 +143,7 @@ if TYPE_CHECKING:
     from modelport.registry import Registry
     from modelport.retry import RetryPolicy
     from modelport.urls import RegistryURL, parse_url
+    from modelport.watch import ModelHandle
 
 
 def __getattr__(name: str) -> Any:

@@ -63,6 +63,7 @@ from modelport.validation import (
     check_strings,
     check_text,
 )
+from modelport.watch import ModelHandle
 
 T = TypeVar("T")
 _URI_PREFIXES = ("runs:/", "models:/")
@@ -605,6 +606,20 @@ class Registry:
             follow_umask(staged)
             publish(staged, target)
         return target
+
+    def watch(
+        self,
+        ref: str,
+        load: Callable[[Path], T],
+        *,
+        refresh: float = 60.0,
+        background: bool = False,
+    ) -> ModelHandle[T]:
+        """A handle serving ``load(path)`` of the version ``ref`` points at, following it:
+        every ``refresh`` seconds (on access, or in a thread with ``background=True``) a
+        new version is downloaded, loaded and swapped in atomically. See
+        :class:`modelport.watch.ModelHandle`."""
+        return ModelHandle(self, ref, load, refresh=refresh, background=background)
 
     def fetch(self, record: ModelVersion, dest: str | os.PathLike[str]) -> Path:
         """Fetch the artifact of ``record`` (a version this registry returned) into the

@@ -355,3 +355,21 @@ def test_urls_are_accepted_and_bad_input_is_refused(
     with pytest.raises(mp.InvalidInputError, match="same registry"):
         migrate(source, mp.Registry(source.backend))
     assert list(destination.models()) == []
+
+
+def test_two_sources_into_one_destination_match_copies_by_their_source(
+    tmp_path: Path, destination: mp.Registry
+) -> None:
+    first = mp.connect("memory://?page_size=2", retry=FAST_RETRY)
+    second = mp.connect("memory://?page_size=3", retry=FAST_RETRY)  # another registry URL
+    for index, reg in enumerate((first, second)):
+        for i in (1, 2):
+            reg.register("fraud", write_artifact(tmp_path / f"{index}-{i}", 10 * index + i))
+    assert migrate(first, destination).counts["created"] == 2
+    report = migrate(second, destination)
+    assert report.counts["created"] == 2  # not taken for copies of the first source's fraud/1, 2
+    origins = [mv.lineage.migrated_from for mv in destination.versions("fraud")]
+    assert sorted((o.registry, o.version) for o in origins if o is not None) == sorted(
+        (reg.url, v) for reg in (first, second) for v in ("1", "2")
+    )
+    assert migrate(second, destination).counts["skipped"] == 2

@@ -83,3 +83,20 @@ def test_fetch_of_a_tampered_artifact_leaves_the_directory_empty(
     with pytest.raises(mp.IntegrityError):
         registry.fetch(forged, tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_rollback_is_refused_when_the_policy_now_forbids_the_previous_holder(
+    model_dir: Path,
+) -> None:
+    permissive = mp.connect("memory://")
+    for f1 in (0.5, 0.9):
+        mv = permissive.register("gated", model_dir, metrics={"f1": f1})
+        permissive.approve(mv.ref)
+        permissive.transition(mv.ref, "production")
+    strict = mp.Registry(
+        permissive.backend, policy=mp.Policy(gates={"production": {"f1": ">=0.8"}})
+    )
+    with pytest.raises(mp.PolicyViolationError) as caught:
+        strict.rollback("gated", "production")
+    assert caught.value.version == "1"
+    assert strict.resolve("gated@production").version == "2"  # nothing moved

@@ -34,7 +34,8 @@ def _outside_any_ci_and_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
-    git(root, "init", "-q", "-b", "feature-x")
+    git(root, "init", "-q")
+    git(root, "symbolic-ref", "HEAD", "refs/heads/feature-x")  # `init -b` needs git >= 2.28
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
         "--allow-empty", "-m", "first")  # fmt: skip
     git(root, "remote", "add", "origin", f"https://alice:{TOKEN}@git.example.com/acme/fraud.git")

@@ -63,7 +63,7 @@ CAPABILITY_MEANINGS: dict[Capability, str] = {
 # The conformance tests that show each capability; none yet for those left empty.
 CAPABILITY_SHOWN_BY: dict[Capability, tuple[str, ...]] = {
     Capability.ALIASES: ("test_alias_resolves_where_the_backend_has_aliases",),
-    Capability.REGISTER_URI: (),
+    Capability.REGISTER_URI: ("test_register_an_existing_uri_of_the_backends_storage",),
     Capability.CUSTOM_STAGES: (
         "test_custom_stage",
         "test_a_declared_custom_stage_holds_many",
@@ -205,7 +205,13 @@ OPERATIONS = (
         ),
     ),
     Operation("`rollback`", ("test_rollback_returns_the_stage_to_the_previous_holder",)),
-    Operation("`migrate` from and to", ()),  # its round trip runs in tests/migration
+    Operation(
+        "`migrate` from and to",
+        (
+            "test_migrate_from_the_backend_keeps_records_stages_and_history",
+            "test_migrate_into_the_backend_keeps_records_stages_and_history",
+        ),
+    ),
 )
 
 

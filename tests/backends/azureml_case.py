@@ -3,6 +3,7 @@ ARM model API), blobs on Azurite."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from azure.ai.ml.entities import Model
 
 import modelport as mp
 from modelport.backends.azureml.backend import AzureMLBackend
-from modelport.backends.azureml.storage import split_datastore_uri
+from modelport.backends.azureml.storage import datastore_uri, split_datastore_uri
 from modelport.testing.azureml import AzureMLService
 from modelport.testing.conformance import (
     FAST_RETRY,
@@ -47,6 +48,18 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     container = _backend(reg)._blobs().container
     first = sorted(container.list_blob_names(name_starts_with=folder + "/"))[0]
     container.upload_blob(first, b"tampered weights", overwrite=True)
+
+
+def _place_artifact(reg: mp.Registry, source: Path) -> str:
+    """Upload the folder's files to the default datastore's container with the blob
+    client, as a job writes its outputs, and return the folder's azureml:// path."""
+    store = _backend(reg)._blobs()
+    folder = f"training-output/{uuid.uuid4().hex[:10]}"
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        store.container.upload_blob(
+            f"{folder}/{path.relative_to(source).as_posix()}", path.read_bytes()
+        )
+    return datastore_uri(store.datastore, folder)
 
 
 def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
@@ -86,6 +99,7 @@ CASES = [
         tamper=_tamper,
         seed=_seed,
         count_calls=_count_calls,
+        place_artifact=_place_artifact,
         gaps={
             "test_corrupt_metadata_leaves_the_version_readable_and_writable": never(
                 "version properties are immutable after create: no hand edit can garble "

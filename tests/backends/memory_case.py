@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import modelport as mp
@@ -28,6 +30,12 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     files[first] = files[first] + b"tampered"
 
 
+def _place_artifact(reg: mp.Registry, source: Path) -> str:
+    """memory:// keeps no storage of its own a pipeline could write to: it registers
+    file:// URIs (and its own artifacts) as they are."""
+    return source.as_uri()
+
+
 def _reopen(reg: mp.Registry) -> mp.Registry:
     return mp.Registry(reg.backend, retry=FAST_RETRY)  # memory state lives in the backend
 
@@ -40,6 +48,7 @@ CASES = [
         set_alias=_set_alias,
         tamper=_tamper,
         reopen=_reopen,
+        place_artifact=_place_artifact,
         shared_across_processes=False,  # its state lives in this process
         gaps={
             "test_corrupt_metadata_leaves_the_version_readable_and_writable": never(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,20 @@ def _corrupt_metadata(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     client.set_model_version_tag(mv.name, mv.version, event, "not json")
 
 
+def _place_artifact(reg: mp.Registry, source: Path) -> str:
+    """Log the folder as a run's artifacts with MLflow's client, as a training script
+    would, in an experiment of its own under the registry's artifact root."""
+    backend = _backend(reg)
+    client = backend.client
+    experiment = f"placed-{uuid.uuid4().hex[:10]}"
+    root = backend.config.artifact_root
+    location = None if root is None else posixpath.join(root.rstrip("/"), experiment)
+    run = client.create_run(client.create_experiment(experiment, artifact_location=location))
+    client.log_artifacts(run.info.run_id, str(source), "model")
+    client.set_terminated(run.info.run_id)
+    return f"runs:/{run.info.run_id}/model"
+
+
 def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
     _backend(reg).client.set_registered_model_alias(name, alias, version)
 
@@ -100,6 +115,7 @@ def _case(case_id: str, open_registry: Opener) -> BackendCase:
         seed=_seed,
         count_calls=_count_calls,
         corrupt_metadata=_corrupt_metadata,
+        place_artifact=_place_artifact,
     )
 
 

@@ -76,6 +76,20 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
 
 
+def _place_artifact(reg: mp.Registry, source: Path) -> str:
+    """Pack the folder as model.tar.gz and put it in the registry's bucket with boto3, as
+    a training job leaves its output."""
+    config = _backend(reg).config
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            archive.add(path, arcname=path.relative_to(source).as_posix())
+    key = f"training-output/{uuid.uuid4().hex[:10]}/model.tar.gz"
+    s3 = boto3.client("s3", endpoint_url=config.s3_endpoint_url)
+    s3.put_object(Bucket=config.bucket, Key=key, Body=buffer.getvalue())
+    return f"s3://{config.bucket}/{key}"
+
+
 def _corrupt_metadata(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     """Garble the record's first key and one stored event, as a hand edit might."""
     backend = _backend(reg)
@@ -204,6 +218,7 @@ def _case(
         seed=_seed,
         count_calls=_count_calls,
         corrupt_metadata=_corrupt_metadata,
+        place_artifact=_place_artifact,
         race_rounds=rounds,
     )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -59,6 +60,19 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     client = _backend(reg)._gcs().client
     first = sorted(b.name for b in client.list_blobs(bucket, prefix=folder + "/"))[0]
     client.bucket(bucket).blob(first).upload_from_string(b"tampered weights")
+
+
+def _place_artifact(reg: mp.Registry, source: Path) -> str:
+    """Upload the folder's files to the registry's bucket with the GCS client, as a
+    training job writes its output, and return the folder's gs:// URI."""
+    backend = _backend(reg)
+    bucket = backend._gcs().client.bucket(backend.config.bucket)
+    folder = f"training-output/{uuid.uuid4().hex[:10]}"
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        bucket.blob(f"{folder}/{path.relative_to(source).as_posix()}").upload_from_filename(
+            str(path)
+        )
+    return f"gs://{backend.config.bucket}/{folder}"
 
 
 def _corrupt_metadata(reg: mp.Registry, mv: mp.ModelVersion) -> None:
@@ -123,6 +137,7 @@ CASES = [
         seed=_seed,
         count_calls=_count_calls,
         corrupt_metadata=_corrupt_metadata,
+        place_artifact=_place_artifact,
     )
     for case_id, rig, transport in (
         ("vertex", "vertex_rig", "grpc"),

@@ -53,6 +53,7 @@ def pytest_conformance_cases(config):
             set_alias=_set_alias,
             tamper=_tamper,
             reopen=lambda reg: mp.Registry(reg.backend, retry=FAST_RETRY),
+            place_artifact=lambda reg, source: source.as_uri(),  # the toy registers file://
             shared_across_processes=False,
             gaps={
                 "test_corrupt_metadata_leaves_the_version_readable_and_writable": never(

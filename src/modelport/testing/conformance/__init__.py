@@ -19,7 +19,7 @@ then runs once per case; a case's declared gaps (:func:`notimpl`, :func:`notyet`
 
 import pytest
 
-SUITE_MODULES = ("lifecycle", "governance", "call_counts", "concurrency")
+SUITE_MODULES = ("lifecycle", "governance", "migration", "call_counts", "concurrency")
 
 # Before any of them is imported: pytest then explains a failed assert in them.
 pytest.register_assert_rewrite(*(f"{__name__}.{module}" for module in SUITE_MODULES))

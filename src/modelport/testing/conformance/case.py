@@ -76,6 +76,13 @@ def _nothing_encoded(reg: Registry) -> None:
     raise NotImplementedError(f"{reg.url} keeps typed records: there is no encoding to corrupt")
 
 
+def _no_placing(reg: Registry, source: Path) -> str:
+    raise NotImplementedError(
+        f"{reg.url}: the case gives no place_artifact hook to store a model with the "
+        "backend's own SDK"
+    )
+
+
 def _register_many(reg: Registry, name: str, count: int, source: Path) -> None:
     for _ in range(count):
         reg.register(name, source)
@@ -120,7 +127,9 @@ class BackendCase:
     returns a fresh registry (it may ask ``request`` for fixtures); ``reopen`` opens a
     second client of the same registry (another machine). ``set_alias`` points an alias
     with the backend's own API, ``tamper`` changes a stored artifact behind modelport's
-    back, ``corrupt_metadata`` garbles what modelport encoded into the backend's fields.
+    back, ``corrupt_metadata`` garbles what modelport encoded into the backend's fields,
+    ``place_artifact`` stores a model folder's files with the backend's own SDK, as a
+    pipeline would, and returns the URI a user registers (for ``register_uri``).
     ``seed`` adds many plain versions quickly (the backend's own API where registering is
     slow); ``count_calls`` counts calls at the SDK boundary. ``gaps`` maps a test's name
     to its declared :class:`Gap`; ``shared_across_processes=False`` makes the race tests
@@ -144,6 +153,9 @@ class BackendCase:
     race_rounds: RoundsCap | None = None
     corrupt_metadata: Callable[[Registry, ModelVersion], None] = field(
         default=lambda reg, mv: _nothing_encoded(reg)
+    )
+    place_artifact: Callable[[Registry, Path], str] = field(
+        default=lambda reg, source: _no_placing(reg, source)
     )
 
     def __post_init__(self) -> None:

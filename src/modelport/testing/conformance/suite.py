@@ -5,3 +5,4 @@ from modelport.testing.conformance.call_counts import *  # noqa: F403
 from modelport.testing.conformance.concurrency import *  # noqa: F403
 from modelport.testing.conformance.governance import *  # noqa: F403
 from modelport.testing.conformance.lifecycle import *  # noqa: F403
+from modelport.testing.conformance.migration import *  # noqa: F403

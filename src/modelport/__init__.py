@@ -54,6 +54,7 @@ _EXPORTS = {
     "AuthenticationError": "modelport.errors",
     "TransientBackendError": "modelport.errors",
     "BackendTimeoutError": "modelport.errors",
+    "BackendUnreachableError": "modelport.errors",
 }
 
 # A literal list, so that type checkers see the lazily imported names as exported
@@ -65,6 +66,7 @@ __all__ = [
     "BackendError",
     "BackendNotInstalledError",
     "BackendTimeoutError",
+    "BackendUnreachableError",
     "CIRun",
     "Capability",
     "CodeRef",
@@ -111,6 +113,7 @@ if TYPE_CHECKING:
         BackendError,
         BackendNotInstalledError,
         BackendTimeoutError,
+        BackendUnreachableError,
         ConflictError,
         IntegrityError,
         InvalidInputError,

@@ -98,3 +98,8 @@ class TransientBackendError(BackendError, ConnectionError):
 
 class BackendTimeoutError(TransientBackendError, TimeoutError):
     """The backend did not answer in time."""
+
+
+class BackendUnreachableError(TransientBackendError):
+    """Nothing listens at the backend's address (connection refused): a wrong host or
+    port in the URL, or a server that is down or restarting."""

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from modelport.artifact_cache import ArtifactCache
 from modelport.artifacts import publish, staging_dir
 from modelport.backends.base import Backend, Capability
 from modelport.cache import ResolveCache
@@ -85,6 +86,7 @@ class Registry:
         self.retry = retry or RetryPolicy()
         self.cache = ResolveCache(cache_ttl)
         self._scrubber = Scrubber.from_texts([backend.url.raw])
+        self._artifact_cache: ArtifactCache | None = None
 
     @property
     def url(self) -> str:
@@ -586,7 +588,9 @@ class Registry:
         self.cache.put(ref, mv)
         return mv
 
-    def download(self, ref: str, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def download(
+        self, ref: str, dest: str | os.PathLike[str] | None = None, *, overwrite: bool = False
+    ) -> Path:
         """Download the artifact into directory ``dest``, verifying its digest first.
 
         ``dest`` must be missing, empty or an earlier download (it holds the marker
@@ -594,7 +598,13 @@ class Registry:
         Files land in a staging directory beside ``dest`` and are moved into place only
         once complete and verified; on any failure ``dest`` is as it was. A ``dest`` that
         already holds this digest is kept as it is: nothing is transferred.
+
+        Without ``dest`` the files go to the local artifact cache, keyed by digest and
+        shared by every process (:mod:`modelport.artifact_cache`); the folder returned
+        is the cache's own, not to be modified.
         """
+        if dest is None:
+            return self._download_cached(ref, overwrite)
         target = download_target(dest, overwrite=overwrite)
         mv = self.resolve(ref)
         if _holds(target, mv):
@@ -620,6 +630,34 @@ class Registry:
         new version is downloaded, loaded and swapped in atomically. See
         :class:`modelport.watch.ModelHandle`."""
         return ModelHandle(self, ref, load, refresh=refresh, background=background)
+
+    @property
+    def artifact_cache(self) -> ArtifactCache:
+        """The local artifact cache, as the environment describes it when first used."""
+        if self._artifact_cache is None:
+            self._artifact_cache = ArtifactCache.from_environment()
+        return self._artifact_cache
+
+    def _download_cached(self, ref: str, overwrite: bool) -> Path:
+        if overwrite:
+            raise InvalidInputError(
+                "overwrite applies to a destination; a download into the cache replaces "
+                "nothing, so name dest or leave overwrite out",
+                field="overwrite",
+            )
+        mv = self.resolve(ref)
+        if mv.digest is None:
+            raise InvalidInputError(
+                f"{mv.ref} records no digest, so its files cannot be cached by content; "
+                "name a destination directory (dest) to download it",
+                model=mv.name,
+                version=mv.version,
+                field="dest",
+            )
+        consequence = "nothing was kept in the artifact cache"
+        return self.artifact_cache.get(
+            mv.digest, lambda staged: self._fetch_verified(mv, staged, consequence)
+        )
 
     def fetch(self, record: ModelVersion, dest: str | os.PathLike[str]) -> Path:
         """Fetch the artifact of ``record`` (a version this registry returned) into the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 import modelport as mp
@@ -14,6 +16,7 @@ from modelport.backends.kit.errors import (
     error_for,
     error_table,
 )
+from modelport.retry import RetryPolicy
 
 TABLE = error_table({Failure.AUTH: {"Denied"}, Failure.INVALID_INPUT: {"Bad"}})
 URL = "demo://host"
@@ -93,3 +96,40 @@ def test_translating_converts_only_the_sdks_exceptions() -> None:
     with pytest.raises(mp.InvalidInputError) as passed, translator.translating(Context(URL)):
         raise already
     assert passed.value is already
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed when the block ends: nothing listens
+
+
+def test_a_refused_connection_is_unreachable_whatever_the_sdk_calls_it() -> None:
+    def as_timeout(exc: Exception) -> Diagnosis:  # urllib3 words it as a connect timeout
+        return Diagnosis(Failure.TIMEOUT, str(exc))
+
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as refused_error:
+            raise TimeoutError("pool: failed to establish a new connection") from refused_error
+    except TimeoutError as wrapped:
+        error = ErrorTranslator(as_timeout).error_for(wrapped, Context("x://h"))
+    assert type(error) is mp.BackendUnreachableError
+    assert isinstance(error, mp.TransientBackendError)  # retried: a server may be restarting
+    assert "connection refused" in str(error)
+
+
+def test_a_closed_port_is_reported_unreachable_not_timed_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    url = f"sagemaker://us-east-1?bucket=models&endpoint_url={endpoint}&s3_endpoint_url={endpoint}"
+    with (
+        mp.connect(url, retry=RetryPolicy(attempts=1)) as reg,
+        pytest.raises(mp.BackendUnreachableError) as caught,
+    ):
+        reg.resolve("m@production")
+    assert caught.value.url is not None

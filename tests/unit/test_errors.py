@@ -25,6 +25,7 @@ EXPECTED_BUILTINS: dict[type[Exception], tuple[type[BaseException], ...]] = {
     errors.AuthenticationError: (PermissionError, RuntimeError),
     errors.TransientBackendError: (ConnectionError, RuntimeError),
     errors.BackendTimeoutError: (TimeoutError, ConnectionError),
+    errors.BackendUnreachableError: (ConnectionError,),
 }
 
 

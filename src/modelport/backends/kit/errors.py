@@ -19,6 +19,7 @@ from modelport.errors import (
     AuthenticationError,
     BackendError,
     BackendTimeoutError,
+    BackendUnreachableError,
     ConflictError,
     InvalidInputError,
     InvalidURLError,
@@ -46,6 +47,7 @@ class Failure(Enum):
     AUTH = "auth"
     TRANSIENT = "transient"  # throttled, a server fault or a dropped connection: retry
     TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"  # connection refused: nothing listens at that address
     OTHER = "other"
 
 
@@ -69,6 +71,7 @@ _ERROR_CLASSES: Mapping[Failure, type[ModelportError]] = {
     Failure.AUTH: AuthenticationError,
     Failure.TRANSIENT: TransientBackendError,
     Failure.TIMEOUT: BackendTimeoutError,
+    Failure.UNREACHABLE: BackendUnreachableError,
     Failure.OTHER: BackendError,
 }
 
@@ -151,7 +154,11 @@ class ErrorTranslator:
     catches: tuple[type[Exception], ...] = (Exception,)  # what the SDK raises
 
     def error_for(self, exc: Exception, ctx: Context) -> ModelportError:
-        return error_for(self.diagnose(exc), ctx)
+        diagnosis = self.diagnose(exc)
+        if diagnosis.failure is not Failure.UNREACHABLE and refused(exc):
+            # Every SDK wraps a refused connection its own way (urllib3 even as a timeout).
+            diagnosis = Diagnosis(Failure.UNREACHABLE, "connection refused: " + diagnosis.detail)
+        return error_for(diagnosis, ctx)
 
     @contextmanager
     def translating(self, ctx: Context) -> Iterator[None]:
@@ -162,6 +169,21 @@ class ErrorTranslator:
             raise
         except self.catches as exc:
             raise self.error_for(exc, ctx) from exc
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether ``exc`` or an exception chained to it is a refused connection."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and all(link is not s for s in seen):
+        if isinstance(link, ConnectionRefusedError) or _REFUSED.search(str(link)):
+            return True
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    return False
+
+
+_REFUSED = re.compile(r"Connection refused|ECONNREFUSED|actively refused", re.IGNORECASE)
 
 
 def _missing(ctx: Context) -> type[NotFoundError]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modelport.cli.commands import about, alias, gate, lifecycle, migrate, reads, register
+from modelport.cli.commands import about, alias, cache, gate, lifecycle, migrate, reads, register
 from modelport.cli.commands.common import Command, Family
 
 COMMANDS: tuple[Command | Family, ...] = (
     *register.COMMANDS,
     *lifecycle.COMMANDS,
     *reads.COMMANDS,
+    *cache.COMMANDS,
     *alias.COMMANDS,
     *gate.COMMANDS,
     *migrate.COMMANDS,

@@ -53,7 +53,13 @@ def models(args: argparse.Namespace, out: Output) -> int:
 
 def download_arguments(parser: argparse.ArgumentParser) -> None:
     add_ref(parser)
-    parser.add_argument("dest", metavar="DEST", help="directory to write the model's files into")
+    parser.add_argument(
+        "dest",
+        metavar="DEST",
+        nargs="?",
+        help="directory to write the model's files into (default: the local artifact cache, "
+        "see 'modelport cache ls')",
+    )
     parser.add_argument(
         "--overwrite",
         action="store_true",

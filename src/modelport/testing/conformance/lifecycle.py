@@ -151,7 +151,7 @@ def test_register_single_file_and_archive_share_the_directory_digest(
     assert from_dir.digest == from_tar.digest
     single = registry.register(name, model_dir / "MLmodel")
     out = registry.download(single.ref, tmp_path / "single")
-    assert [p.name for p in out.iterdir()] == ["MLmodel"]
+    assert sorted(p.name for p in out.iterdir()) == [".modelport.json", "MLmodel"]  # + marker
 
 
 def test_register_with_the_same_idempotency_key_creates_one_version(

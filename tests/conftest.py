@@ -5,8 +5,10 @@ servers and emulators that tests start on 127.0.0.1 and stop afterwards."""
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import shutil
+import sys
 import tempfile
 
 import pytest
@@ -14,15 +16,42 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 import tests.backends
 from modelport.testing.conformance import BackendCase
+from tests import leftovers
 
-# Hypothesis keeps its example database and caches in a folder of this run, removed at the
-# end, not in a .hypothesis/ of the checkout (each xdist worker has its own).
-_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="modelport-hypothesis-")
-set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+# A folder of this run, removed at the end: Hypothesis keeps its example database and caches
+# there, not in a .hypothesis/ of the checkout (each xdist worker has its own).
+_RUN_FOLDER = tempfile.mkdtemp(prefix="modelport-tests-")
+set_hypothesis_home_dir(_RUN_FOLDER)
+
+
+# The artifact cache of every test that does not choose its own: never the user's.
+os.environ["MODELPORT_CACHE"] = os.path.join(_RUN_FOLDER, "artifact-cache")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
+    shutil.rmtree(_RUN_FOLDER, ignore_errors=True)
+
+
+# The session fails if it leaves files in the checkout or scratch folders of dead processes
+# in the temp directory (tests/leftovers.py); checked once, by the xdist controller.
+_FOOTPRINT = pytest.StashKey[set[str]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_FOOTPRINT] = leftovers.footprint()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    before = session.config.stash.get(_FOOTPRINT, None)
+    message = None if before is None else leftovers.grown_message(before)
+    if message is not None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        else:
+            print(f"ERROR: {message}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 pytest_plugins = [

@@ -358,7 +358,6 @@ DESTS = [
     Bad("dest-home", download("~"), BAD, "dest"),
     Bad("dest-parent-of-cwd", download(".."), BAD, "dest"),
     Bad("dest-int", download(3), BAD, "dest"),
-    Bad("dest-none", download(None), BAD, "dest"),
     Bad("dest-nul", download("out\x00x"), BAD, "dest"),
     Bad("dest-a-file", download_to(lambda c: c.src / "MLmodel"), BAD, "dest"),
     Bad("dest-under-a-file", download_to(lambda c: c.src / "MLmodel" / "sub"), BAD, "dest"),

@@ -20,13 +20,13 @@ import difflib
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from modelport.errors import InvalidURLError
-from modelport.urls import REDACTED, RegistryURL, is_secret_key
+from modelport.urls import RegistryURL, is_secret_key, redact
 
 MAX_SHOWN_CHARS = 80
 HIDDEN = "a value not shown here (it may hold credentials)"
@@ -104,13 +104,8 @@ def bad_url(url: RegistryURL, problem: str, *, field: str = "url") -> InvalidURL
 
 
 def shown_url(url: RegistryURL) -> str:
-    """``url`` as an error may print it: userinfo and secret or URL values replaced."""
-    parts = urlsplit(url.raw)
-    user, at, host = parts.netloc.rpartition("@")
-    base = f"{parts.scheme}://{REDACTED + at if user else ''}{host}{parts.path}"
-    if not parts.query:
-        return base
-    return f"{base}?{'&'.join(_shown_pair(pair) for pair in parts.query.split('&'))}"
+    """``url`` as an error may print it (see :func:`modelport.urls.redact`)."""
+    return url.redacted
 
 
 def _option_error(
@@ -147,19 +142,12 @@ def _unknown_options(unknown: list[str], known: list[str]) -> str:
     )
 
 
-def _hidden(key: str, value: str) -> bool:
-    return is_secret_key(key) or "://" in value
-
-
-def _shown_pair(pair: str) -> str:
-    """``key=value`` as the user wrote it, unless the value must stay hidden."""
-    key, eq, value = pair.partition("=")
-    return f"{key}={REDACTED}" if eq and _hidden(unquote_plus(key), unquote_plus(value)) else pair
-
-
 def _shown_value(key: str, value: Any) -> str:
+    """A refused value as the error quotes it: a secret not at all, a URL redacted."""
     text = value if isinstance(value, str) else repr(value)
-    return HIDDEN if _hidden(key, text) else repr(_cut(text))
+    if is_secret_key(key):
+        return HIDDEN
+    return repr(_cut(redact(text, nested=True) if "://" in text else text))
 
 
 def _cut(text: str) -> str:

@@ -41,7 +41,7 @@ class _Served(Generic[T]):
 
     version: ModelVersion
     model: T
-    files: Path | None  # the folder this handle downloaded it into, if it manages one
+    files: Path | None  # the folder this handle downloaded it into; None: the artifact cache
 
 
 class ModelHandle(Generic[T]):
@@ -57,9 +57,15 @@ class ModelHandle(Generic[T]):
     stores the exception in :attr:`last_error` and logs a warning on the
     ``modelport.watch`` logger. :meth:`get` raises only while no model was ever loaded.
 
+    A version with a digest is loaded from the artifact cache
+    (``Registry.download(ref)``): ``load`` must only read that folder, and should read
+    what it needs, since the cache may evict it later. A version without a digest is
+    downloaded into a temporary folder of the handle's own, kept while it or the model
+    it replaced is served.
+
     ``clock`` (default :func:`time.monotonic`) tells when a refresh is due; tests pass
     their own. The handle is thread-safe; :meth:`close` (or leaving a ``with`` block)
-    stops the background thread and removes the files the handle downloaded.
+    stops the background thread and removes the handle's own folders.
     """
 
     def __init__(
@@ -139,7 +145,7 @@ class ModelHandle(Generic[T]):
 
     def close(self) -> None:
         """Stop refreshing: join the background thread (for up to ``CLOSE_TIMEOUT`` s) and
-        remove the downloaded files. :meth:`get` then returns the last model loaded."""
+        remove the handle's own folders. :meth:`get` then returns the last model loaded."""
         self._stopped.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(CLOSE_TIMEOUT)
@@ -205,7 +211,7 @@ class ModelHandle(Generic[T]):
             if current is not None and _same_version(mv, current.version):
                 self._last_error = None
                 return
-            files = self._new_folder()
+            files = None if mv.digest is not None else self._new_folder()
             # The exact version resolved above, even if the stage moves meanwhile.
             path = self.registry.download(mv.ref, files)
             model = self._load(path)

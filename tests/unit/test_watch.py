@@ -51,6 +51,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     return condition()
 
 
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The artifact cache of the test, not the user's."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("MODELPORT_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def reg() -> mp.Registry:
     return mp.connect("memory://", retry=FAST_RETRY)
@@ -251,8 +259,8 @@ def test_background_mode_follows_promotions_and_close_stops_the_thread(
     assert handle.get() == "two"  # closed: serves what it has, refreshes no more
 
 
-def test_close_removes_the_downloaded_files(
-    reg: mp.Registry, publish: Callable[[str], mp.ModelVersion], clock: FakeClock
+def test_a_version_with_a_digest_is_loaded_from_the_artifact_cache(
+    reg: mp.Registry, publish: Callable[[str], mp.ModelVersion], clock: FakeClock, cache: Path
 ) -> None:
     publish("one")
     paths: list[Path] = []
@@ -262,9 +270,41 @@ def test_close_removes_the_downloaded_files(
         return read_model(path)
 
     with on_access(reg, clock, load) as handle:
-        handle.get()
-        assert paths[0].is_dir()
-    assert not paths[0].exists()
+        assert handle.get() == "one"
+    assert paths[0].is_relative_to(cache)
+    assert paths[0].is_dir()  # the cache's to keep or evict, not the handle's
+
+
+def test_a_version_without_a_digest_goes_to_a_folder_close_removes(
+    reg: mp.Registry,
+    publish: Callable[[str], mp.ModelVersion],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    publish("one")
+    real_resolve = reg.resolve
+
+    def without_digest(ref: str) -> mp.ModelVersion:
+        return real_resolve(ref).model_copy(update={"digest": None})
+
+    monkeypatch.setattr(reg, "resolve", without_digest)
+    paths: list[Path] = []
+
+    def load(path: Path) -> str:
+        paths.append(path)
+        return read_model(path)
+
+    with on_access(reg, clock, load) as handle:
+        assert handle.get() == "one"
+        for content in ("two", "three"):
+            publish(content)
+            clock.advance(60)
+            assert handle.get() == content
+        first, second, third = paths
+        assert not first.exists()  # two versions ago
+        assert second.is_dir()  # just replaced: requests in flight may read it
+        assert third.is_dir()
+    assert not any(path.exists() for path in paths)
 
 
 def test_model_handle_is_exported() -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modelport.cli.commands import about, alias, cache, gate, lifecycle, migrate, reads, register
+from modelport.cli.commands import (
+    about,
+    alias,
+    cache,
+    gate,
+    lifecycle,
+    migrate,
+    probe,
+    reads,
+    register,
+)
 from modelport.cli.commands.common import Command, Family
 
 COMMANDS: tuple[Command | Family, ...] = (
@@ -15,6 +25,7 @@ COMMANDS: tuple[Command | Family, ...] = (
     *cache.COMMANDS,
     *alias.COMMANDS,
     *gate.COMMANDS,
+    *probe.COMMANDS,
     *migrate.COMMANDS,
     *about.COMMANDS,
 )

@@ -51,6 +51,7 @@ from modelport.models import (
     leaves,
 )
 from modelport.policy import MetricGate, Policy, evaluate_gates
+from modelport.progress import ProgressSink, tree_size
 from modelport.refs import REFERENCE_WORDS, ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
 from modelport.secrets import Scrubber
@@ -123,12 +124,22 @@ class Registry:
         lineage: Lineage | None = None,
         actor: str | None = None,
         idempotency_key: str | None = None,
+        progress: ProgressSink | None = None,
     ) -> ModelVersion:
-        """Register a local directory/file/``.tar.gz`` or a URI as the model's next version."""
+        """Register a local directory/file/``.tar.gz`` or a URI as the model's next version.
+
+        ``progress``, if given, is advanced by one version and the local artifact's bytes
+        once the version exists (see :mod:`modelport.progress`)."""
         draft = self._draft(
             name, source, metrics, params, tags, description, lineage, actor, idempotency_key
         )
-        return self._create(draft)
+        if progress is None:
+            return self._create(draft)
+        sent = tree_size(Path(draft.source)) if draft.source_is_local else 0
+        progress.expect(versions=1, nbytes=sent)
+        mv = self._create(draft)
+        progress.advance(versions=1, nbytes=sent)
+        return mv
 
     def import_version(
         self,
@@ -589,7 +600,12 @@ class Registry:
         return mv
 
     def download(
-        self, ref: str, dest: str | os.PathLike[str] | None = None, *, overwrite: bool = False
+        self,
+        ref: str,
+        dest: str | os.PathLike[str] | None = None,
+        *,
+        overwrite: bool = False,
+        progress: ProgressSink | None = None,
     ) -> Path:
         """Download the artifact into directory ``dest``, verifying its digest first.
 
@@ -602,16 +618,23 @@ class Registry:
         Without ``dest`` the files go to the local artifact cache, keyed by digest and
         shared by every process (:mod:`modelport.artifact_cache`); the folder returned
         is the cache's own, not to be modified.
+
+        ``progress``, if given, is advanced by one version and the bytes fetched once the
+        artifact is complete; by one version and no bytes when nothing was transferred.
         """
+        if progress is not None:
+            progress.expect(versions=1)  # the size is known once the files are here
         if dest is None:
-            return self._download_cached(ref, overwrite)
+            return self._download_cached(ref, overwrite, progress)
         target = download_target(dest, overwrite=overwrite)
         mv = self.resolve(ref)
         if _holds(target, mv):
+            _advance(progress, 0)
             return target
         sweep_stale(target)
         with staging_dir(target) as staged:
             self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}")
+            _advance(progress, tree_size(staged))
             write_marker(staged, self.url, mv)
             follow_umask(staged)
             publish(staged, target)
@@ -638,7 +661,9 @@ class Registry:
             self._artifact_cache = ArtifactCache.from_environment()
         return self._artifact_cache
 
-    def _download_cached(self, ref: str, overwrite: bool) -> Path:
+    def _download_cached(
+        self, ref: str, overwrite: bool, progress: ProgressSink | None = None
+    ) -> Path:
         if overwrite:
             raise InvalidInputError(
                 "overwrite applies to a destination; a download into the cache replaces "
@@ -655,9 +680,15 @@ class Registry:
                 field="dest",
             )
         consequence = "nothing was kept in the artifact cache"
-        return self.artifact_cache.get(
-            mv.digest, lambda staged: self._fetch_verified(mv, staged, consequence)
-        )
+        fetched = [0]  # stays 0 on a cache hit: the fill below never runs
+
+        def fill(staged: Path) -> None:
+            self._fetch_verified(mv, staged, consequence)
+            fetched[0] = tree_size(staged)
+
+        path = self.artifact_cache.get(mv.digest, fill)
+        _advance(progress, fetched[0])
+        return path
 
     def fetch(self, record: ModelVersion, dest: str | os.PathLike[str]) -> Path:
         """Fetch the artifact of ``record`` (a version this registry returned) into the
@@ -864,6 +895,12 @@ def _holds(target: Path, mv: ModelVersion) -> bool:
     if marker is None or mv.digest is None or marker.get("digest") != mv.digest:
         return False
     return digest_path(target) == mv.digest
+
+
+def _advance(progress: ProgressSink | None, nbytes: int) -> None:
+    """One version done, ``nbytes`` of it transferred."""
+    if progress is not None:
+        progress.advance(versions=1, nbytes=nbytes)
 
 
 def _check_digest(mv: ModelVersion, actual: str | None, consequence: str) -> None:

@@ -34,6 +34,7 @@ from modelport.migration.report import (
     VersionResult,
 )
 from modelport.models import utc_now
+from modelport.progress import ProgressSink
 from modelport.registry import Registry
 from modelport.validation import check_text
 
@@ -83,7 +84,7 @@ def migrate(
     versions: Sequence[str] | None = None,
     dry_run: bool = False,
     workers: int = 4,
-    progress: bool | None = None,
+    progress: bool | ProgressSink | None = None,
     actor: str | None = None,
 ) -> MigrationReport:
     """Copy the selected versions from ``src`` to ``dst`` and return what happened.
@@ -95,7 +96,8 @@ def migrate(
     not copy: ``report.aliases_not_copied()``).
     Safe to re-run after a crash or a failure: finished versions are skipped, the rest
     done, nothing duplicated. ``dry_run`` returns the plan and changes nothing;
-    ``progress`` draws a progress line on stderr (default: when it is a terminal).
+    ``progress`` draws a progress line on stderr (default: when it is a terminal), or
+    is a :class:`modelport.progress.ProgressSink` to advance (drawing nothing itself).
     A version that cannot be copied is reported, not raised: check ``report.ok``.
     """
     selection = Selection.of(models, stages, versions)
@@ -106,18 +108,20 @@ def migrate(
         the_plan = make_plan(source, destination, planned)
         results: list[VersionResult] = []
         if not dry_run:
-            shown = Progress(len(planned), enabled=Progress.wanted(progress))
+            sink, shown = _progress_sinks(progress, len(planned))
+            sink.expect(versions=len(planned))
             migration = Migration(
                 source,
                 destination,
                 workers=workers,
-                progress=shown,
+                progress=sink,
                 actor=default_actor() if actor is None else check_text(actor, "actor", 256),
             )
             try:
                 results = migration.run(planned)
             finally:
-                shown.close()
+                if shown is not None:
+                    shown.close()
         return MigrationReport(
             source=source.url,
             destination=destination.url,
@@ -136,6 +140,17 @@ def diff(
     (digest, stage, approval, metadata), matched by provenance."""
     with connected(src) as source, connected(dst) as destination:
         return registry_diff(source, destination, models)
+
+
+def _progress_sinks(
+    progress: bool | ProgressSink | None, total: int
+) -> tuple[ProgressSink, Progress | None]:
+    """Where the run reports, and the line migrate draws (and closes) itself: none
+    when the caller passed a sink of its own."""
+    if progress is None or isinstance(progress, bool):
+        line = Progress(total, enabled=Progress.wanted(progress))
+        return line, line
+    return progress, None
 
 
 def _check_workers(workers: object) -> None:

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from modelport.errors import ConflictError, InvalidInputError, UnsupportedOperation
 from modelport.migration.planning import Planned
-from modelport.migration.progress import Progress
 from modelport.migration.report import Action, AliasNotCopied, Outcome, VersionResult
 from modelport.models import Approval, Event, EventKind, MigratedFrom, ModelVersion
+from modelport.progress import ProgressSink
 from modelport.registry import Registry
 from modelport.scratch import make_scratch_dir
 
@@ -64,7 +64,7 @@ class Migration:
     """One apply run from ``src`` to ``dst``; ``run`` returns a result per plan entry."""
 
     def __init__(
-        self, src: Registry, dst: Registry, *, workers: int, progress: Progress, actor: str
+        self, src: Registry, dst: Registry, *, workers: int, progress: ProgressSink, actor: str
     ) -> None:
         self.src = src
         self.dst = dst

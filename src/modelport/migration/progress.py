@@ -37,6 +37,10 @@ class Progress:
         """``None`` means: show it when stderr is a terminal."""
         return sys.stderr.isatty() if progress is None else progress
 
+    def expect(self, *, versions: int = 0, nbytes: int = 0) -> None:
+        """The total was given at construction."""
+        del versions, nbytes
+
     def advance(self, *, versions: int = 0, nbytes: int = 0) -> None:
         with self._lock:
             self.versions += versions

@@ -8,11 +8,16 @@ from modelport.cli.commands.common import Command, open_registry, optional_modul
 from modelport.cli.exits import ExitCode
 from modelport.cli.output import Output
 from modelport.cli.parsing import positive_int
+from modelport.cli.progress import add_progress, progress_bar
 
 
 def migrate(args: argparse.Namespace, out: Output) -> int:
     migration = optional_module("modelport.migration", "migration")
-    with open_registry(args.src_url) as src, open_registry(args.dst_url) as dst:
+    with (
+        open_registry(args.src_url) as src,
+        open_registry(args.dst_url) as dst,
+        progress_bar(args, out, "migrate", by_version=True) as bar,
+    ):
         report = migration.migrate(
             src,
             dst,
@@ -21,7 +26,7 @@ def migrate(args: argparse.Namespace, out: Output) -> int:
             versions=args.version,
             dry_run=args.dry_run,
             workers=args.workers,
-            progress=args.progress,
+            progress=False if bar is None else bar,  # the CLI draws; the library stays quiet
             actor=args.actor,
         )
     out.emit(report, report.summary().splitlines())
@@ -66,12 +71,7 @@ def migrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=positive_int, default=4, help="parallel workers (default: 4)"
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress line on stderr (default: when stderr is a terminal)",
-    )
+    add_progress(parser)
     parser.add_argument("--actor", help="who, recorded in the history of every copy")
 
 

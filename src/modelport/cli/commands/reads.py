@@ -9,6 +9,7 @@ from modelport.cli.commands.arguments import add_ref, no_arguments
 from modelport.cli.commands.common import Command, open_registry, prints_version
 from modelport.cli.exits import ExitCode
 from modelport.cli.output import Output
+from modelport.cli.progress import add_progress, progress_bar
 from modelport.cli.views import VERSIONS_HEADER, event_row, lineage_lines, version_row
 
 
@@ -16,7 +17,8 @@ def download(args: argparse.Namespace, out: Output) -> int:
     with open_registry(args.registry) as reg:
         mv = reg.resolve(args.ref)
         # Download the exact version resolved above, even if the stage moves meanwhile.
-        path = reg.download(mv.ref, args.dest, overwrite=args.overwrite)
+        with progress_bar(args, out, "download") as bar:
+            path = reg.download(mv.ref, args.dest, overwrite=args.overwrite, progress=bar)
     out.emit(
         {"path": str(path), "model_version": mv},
         [f"{mv.ref} ({mv.digest or 'no digest'}) -> {path}"],
@@ -65,6 +67,7 @@ def download_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace DEST even if it holds files modelport did not download",
     )
+    add_progress(parser)
 
 
 def history_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ from modelport.cli.commands.common import Command, open_registry
 from modelport.cli.exits import ExitCode
 from modelport.cli.output import Output
 from modelport.cli.parsing import parse_metrics, parse_pairs
+from modelport.cli.progress import add_progress, progress_bar
 from modelport.cli.views import version_lines
 
 
@@ -24,6 +25,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         help="record the git commit and remote, and the CI job (GitHub Actions, GitLab CI, ...)",
     )
     parser.add_argument("--actor", help="who, recorded in the history")
+    add_progress(parser)
 
 
 def register(args: argparse.Namespace, out: Output) -> int:
@@ -36,7 +38,7 @@ def register(args: argparse.Namespace, out: Output) -> int:
         from modelport.models import Lineage
 
         lineage = Lineage.from_env()
-    with open_registry(args.registry) as reg:
+    with open_registry(args.registry) as reg, progress_bar(args, out, "register") as bar:
         mv = reg.register(
             args.name,
             args.path,
@@ -46,6 +48,7 @@ def register(args: argparse.Namespace, out: Output) -> int:
             description=args.description,
             lineage=lineage,
             actor=args.actor,
+            progress=bar,
         )
     out.emit(mv, version_lines(mv))
     return ExitCode.OK

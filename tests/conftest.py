@@ -48,7 +48,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if message is not None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"ERROR: {message}", red=True)
+            reporter.ensure_newline()
+            reporter.write_sep("=", "files left behind", red=True)
+            reporter.line(f"ERROR: {message}", red=True)
         else:
             print(f"ERROR: {message}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -26,6 +26,7 @@ from typing import Any
 from modelport.digest import MARKER_NAME, describe_kind
 from modelport.errors import InvalidInputError
 from modelport.models import ModelVersion
+from modelport.scratch import process_alive
 
 # The names :func:`modelport.artifacts.staging_dir` and ``publish`` give their folders.
 _STALE = re.compile(r"\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[0-9a-z_]+")
@@ -97,7 +98,7 @@ def sweep_stale(target: Path) -> None:
     with contextlib.suppress(OSError):
         for sibling in target.parent.iterdir():
             found = _STALE.fullmatch(sibling.name)
-            if found and found["name"] == target.name and not _alive(int(found["pid"])):
+            if found and found["name"] == target.name and not process_alive(int(found["pid"])):
                 shutil.rmtree(sibling, ignore_errors=True)
 
 
@@ -114,18 +115,6 @@ def _umask() -> int:
     current = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
     os.umask(current)
     return current
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # someone else's process: alive
-        return True
-    return True
 
 
 def _replaceable(folder: Path) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -54,6 +53,7 @@ from modelport.policy import MetricGate, Policy, evaluate_gates
 from modelport.progress import ProgressSink, tree_size
 from modelport.refs import REFERENCE_WORDS, ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
+from modelport.scratch import scratch_dir
 from modelport.secrets import Scrubber
 from modelport.validation import (
     MAX_ACTOR_CHARS,
@@ -284,9 +284,9 @@ class Registry:
     def _digest_of(self, source: str, is_local: bool) -> str:
         if is_local:
             return digest_path(Path(source))
-        with tempfile.TemporaryDirectory(prefix="modelport-digest-") as tmp:
-            self._call(lambda: self.backend.fetch_artifact(source, _emptied(Path(tmp))))
-            return digest_path(Path(tmp))
+        with scratch_dir("digest") as tmp:
+            self._call(lambda: self.backend.fetch_artifact(source, _emptied(tmp)))
+            return digest_path(tmp)
 
     # -- stage and approval --------------------------------------------------
 

@@ -21,6 +21,7 @@ import modelport as mp
 from modelport.migration import migrate
 from tests.migration.filebackend import SCHEME, FileBackend
 from tests.migration.flaky import FlakyBackend
+from tests.subprocesses import imported_line
 
 RETRY = mp.RetryPolicy(attempts=5, initial_wait=0.01, max_wait=0.1, deadline=30)
 
@@ -56,6 +57,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stop-at", type=int, default=0)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args(argv)
+    print(imported_line(), flush=True)
     src, dst = open_registry(args.src), open_registry(args.dst)
     if args.stop_at:
         wired = FlakyBackend(dst.backend, rate=0.0, on_write=Tripwire(args.stop_at))

@@ -27,8 +27,8 @@ from tests.backends.mlflow_fixtures import copy_db
 from tests.migration.conftest import populate, snapshot
 from tests.migration.filebackend import SCHEME
 from tests.migration.kill_child import open_registry
+from tests.subprocesses import assert_imports_checkout, checkout_env
 
-REPO = Path(__file__).resolve().parents[2]
 MODELS = {"fraud": 20, "churn": 10}
 # Write markers of a full run: a before and an after per create (60) and per stage change.
 KILL_POINTS = sorted(random.Random(20261121).sample(range(1, 58), 5))
@@ -80,7 +80,7 @@ def test_a_killed_migration_resumes_to_the_uninterrupted_result(
     target = store(tmp_path, "destination")
     with pytest.MonkeyPatch.context() as patch:  # MLflow puts artifacts beside the cwd
         patch.chdir(root)
-        marker = _run_until_killed(source_spec, target, stop_at, cwd=root)
+        marker = _run_until_killed(source_spec, target, stop_at, cwd=root, tmp=tmp_path)
         partial = open_registry(target)
         _assert_staged_versions_are_complete(partial, tmp_path / "check")
         assert sum(len(v) for v in snapshot(partial).values()) < 30, marker
@@ -92,13 +92,12 @@ def test_a_killed_migration_resumes_to_the_uninterrupted_result(
         assert diff(open_registry(source_spec), final).ok
 
 
-def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path) -> str:
+def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path, tmp: Path) -> str:
     command = [sys.executable, "-m", "tests.migration.kill_child", source, target]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         [*command, "--stop-at", str(stop_at)],
         cwd=cwd,
-        env=env,
+        env=checkout_env(TMPDIR=str(tmp)),  # the checkout under test, never an installed one
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -107,6 +106,7 @@ def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path) -> s
     watchdog.start()
     try:
         assert child.stdout is not None
+        assert_imports_checkout(child.stdout.readline())
         marker = ""
         for line in child.stdout:
             if line.startswith("STOP"):
@@ -116,6 +116,9 @@ def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path) -> s
         child.wait()
     finally:
         watchdog.cancel()
+        if child.poll() is None:  # a failed check above: stop the child all the same
+            child.kill()
+            child.wait()
     stderr = child.stderr.read() if child.stderr else ""
     assert marker, f"the child ended before write marker {stop_at}:\n{stderr[-3000:]}"
     assert child.returncode == -signal.SIGKILL

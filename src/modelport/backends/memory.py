@@ -7,7 +7,6 @@ as bytes. ``memory://?page_size=N`` sets the listing page size (paging tests).
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import uuid
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from modelport.models import (
     VersionDraft,
     utc_now,
 )
+from modelport.scratch import scratch_dir
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -227,9 +227,9 @@ class MemoryBackend(Backend):
                 )
             return draft.source
         uri = f"memory://{self.instance}/{draft.name}/{version}"
-        with tempfile.TemporaryDirectory() as tmp:
-            materialize(Path(draft.source), Path(tmp))
-            self._blobs[uri] = {rel: full.read_bytes() for rel, full in iter_directory(Path(tmp))}
+        with scratch_dir("upload") as tmp:
+            materialize(Path(draft.source), tmp)
+            self._blobs[uri] = {rel: full.read_bytes() for rel, full in iter_directory(tmp)}
         return uri
 
     def _model(self, name: str) -> _Model:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from modelport.artifacts import materialize
 from modelport.backends.kit.event_store import ObjectEventStore
 from modelport.digest import iter_directory, safe_member_path
 from modelport.errors import InvalidInputError, VersionNotFoundError
+from modelport.scratch import scratch_dir
 
 log = logging.getLogger("modelport.azureml")
 DATASTORE_PATH = re.compile(r"azureml://(?:.*/)?datastores/(?P<store>[^/]+)/paths/(?P<path>.*)")
@@ -54,9 +54,9 @@ class BlobStore(ObjectEventStore):
 
     def upload_folder(self, source: Path, folder: str) -> str:
         """Lay ``source`` out as blobs under ``folder``; a retry rewrites the same blobs."""
-        with tempfile.TemporaryDirectory(prefix="modelport-upload-") as tmp:
-            materialize(source, Path(tmp))
-            for relative, full in iter_directory(Path(tmp)):
+        with scratch_dir("upload") as tmp:
+            materialize(source, tmp)
+            for relative, full in iter_directory(tmp):
                 with full.open("rb") as data:
                     self._upload(f"{folder}/{relative}", data)
         return self.uri(folder)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-import tempfile
 import threading
 import time
 import warnings
@@ -66,6 +65,7 @@ from modelport.models import (
     derived_event_id,
     utc_now,
 )
+from modelport.scratch import scratch_dir
 from modelport.urls import RegistryURL
 
 MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limits
@@ -399,9 +399,9 @@ class MlflowBackend(Backend):
                     tags={T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key)},
                 )
                 self._log_values(run_id, str(model.model_id), draft)
-                with tempfile.TemporaryDirectory(prefix="modelport-upload-") as tmp:
-                    materialize(Path(draft.source), Path(tmp))
-                    self.client.log_model_artifacts(model.model_id, tmp)
+                with scratch_dir("upload") as tmp:
+                    materialize(Path(draft.source), tmp)
+                    self.client.log_model_artifacts(model.model_id, str(tmp))
                 self.client.finalize_logged_model(model.model_id, "READY")
             except BaseException:
                 self._end_run(run_id, "FAILED")

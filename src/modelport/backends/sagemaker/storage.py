@@ -14,6 +14,7 @@ from boto3.s3.transfer import TransferConfig
 from modelport.artifacts import pack_tar_gz, unpack_tar_gz
 from modelport.digest import ARCHIVE_SUFFIXES, is_archive, safe_member_path
 from modelport.errors import ConflictError, InvalidInputError, VersionNotFoundError
+from modelport.scratch import scratch_dir
 
 ARCHIVE_NAME = "model.tar.gz"
 DIGEST_METADATA = "modelport-digest"  # S3 user metadata: lets a retried upload be skipped
@@ -56,10 +57,11 @@ class ArtifactStore:
             extra["Metadata"] = {DIGEST_METADATA: digest}
         # A named file, not a stream: upload_file reads parts from disk as it sends them,
         # where upload_fileobj buffers them in memory.
-        with tempfile.NamedTemporaryFile(prefix="modelport-upload-", suffix=".tar.gz") as packed:
-            _pack(source, packed, self.gzip_level)
-            packed.flush()
-            self.s3.upload_file(packed.name, bucket, key, ExtraArgs=extra, Config=TRANSFER)
+        with scratch_dir("upload") as tmp:
+            packed = tmp / "model.tar.gz"
+            with packed.open("wb") as sink:
+                _pack(source, sink, self.gzip_level)
+            self.s3.upload_file(str(packed), bucket, key, ExtraArgs=extra, Config=TRANSFER)
         return uri
 
     def fetch(self, uri: str, dest: Path) -> None:

@@ -11,7 +11,6 @@ with ``retry=None`` and an explicit timeout: the facade retries.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from modelport.artifacts import materialize
 from modelport.backends.kit.event_store import ObjectEventStore
 from modelport.digest import iter_directory, safe_member_path
 from modelport.errors import InvalidInputError, VersionNotFoundError
+from modelport.scratch import scratch_dir
 
 log = logging.getLogger("modelport.vertex")
 
@@ -47,9 +47,9 @@ class GcsStore(ObjectEventStore):
         """Lay ``source`` out as files under ``folder``; the same register rewrites the same
         objects, so a retried upload is harmless."""
         bucket = self.client.bucket(self.bucket)
-        with tempfile.TemporaryDirectory(prefix="modelport-upload-") as tmp:
-            materialize(source, Path(tmp))
-            for relative, full in iter_directory(Path(tmp)):
+        with scratch_dir("upload") as tmp:
+            materialize(source, tmp)
+            for relative, full in iter_directory(tmp):
                 blob = bucket.blob(f"{folder}/{relative}")
                 blob.upload_from_filename(str(full), retry=None, timeout=self.timeout)
         return self.uri(folder)

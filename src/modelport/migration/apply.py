@@ -125,11 +125,6 @@ class Migration:
                     blocked_by = entry.item.ref
                 results.append(result)
                 self.progress.advance(versions=1)
-        except BaseException:
-            # Stop the other chains now, not once the main thread notices: each finishes
-            # at most the version it is creating (a Ctrl-C stops the run promptly).
-            self._stopping.set()
-            raise
         finally:
             for _, staged in window:  # left over when stopping
                 if staged is not None:
@@ -161,6 +156,11 @@ class Migration:
             if blocked_by is not None and entry.item.action is Action.CREATE:
                 return _result(entry, Outcome.BLOCKED, error=f"{blocked_by} failed first")
             return self._apply(entry, staged)
+        except BaseException:
+            # Ctrl-C (or a bug) in this chain stops the others at once, not once the main
+            # thread notices: each then finishes the version it is creating, no more.
+            self._stopping.set()
+            raise
         finally:
             if staged is not None:
                 self._discard(staged)

@@ -24,25 +24,34 @@ class BackendEntry:
     target: str  # "package.module:Class"
     extra: str | None = None  # the pip extra that installs its SDK
     requires: tuple[str, ...] = ()  # top-level modules that extra provides
+    example: str = ""  # a complete URL of this scheme, for docs and option checks
 
 
 BUILTIN: dict[str, BackendEntry] = {
-    "memory": BackendEntry("modelport.backends.memory:MemoryBackend"),
+    "memory": BackendEntry("modelport.backends.memory:MemoryBackend", example="memory://"),
     "mlflow": BackendEntry(
-        "modelport.backends.mlflow.backend:MlflowBackend", "mlflow", ("mlflow",)
+        "modelport.backends.mlflow.backend:MlflowBackend",
+        "mlflow",
+        ("mlflow",),
+        "mlflow+http://127.0.0.1:5000",
     ),
     "sagemaker": BackendEntry(
-        "modelport.backends.sagemaker.backend:SageMakerBackend", "sagemaker", ("boto3",)
+        "modelport.backends.sagemaker.backend:SageMakerBackend",
+        "sagemaker",
+        ("boto3",),
+        "sagemaker://us-east-1?bucket=models",
     ),
     "vertex": BackendEntry(
         "modelport.backends.vertex.backend:VertexBackend",
         "vertex",
         ("google.cloud.aiplatform_v1", "google.cloud.storage"),
+        "vertex://my-project/us-central1?bucket=gs://models",
     ),
     "azureml": BackendEntry(
         "modelport.backends.azureml.backend:AzureMLBackend",
         "azure",
         ("azure.ai.ml", "azure.storage.blob"),
+        "azureml://00000000-0000-0000-0000-000000000000/my-group/my-workspace",
     ),
 }
 

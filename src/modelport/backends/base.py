@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
+from modelport.backends.kit.options import BackendOptions
 from modelport.errors import UnsupportedOperation
 from modelport.models import Approval, Event, ModelVersion, VersionDraft
 from modelport.urls import RegistryURL
@@ -70,6 +71,8 @@ class Backend(ABC):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The typed query options of its URLs (kit.options), for docs and checks that walk them.
+    options: ClassVar[type[BackendOptions] | None] = None
     url: RegistryURL
 
     @classmethod

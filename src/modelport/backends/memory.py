@@ -62,6 +62,7 @@ class _Model:
 
 
 class MemoryBackend(Backend):
+    options = MemoryOptions
     capabilities = frozenset(Capability)
 
     def __init__(self, url: RegistryURL, page_size: int = DEFAULT_PAGE_SIZE) -> None:

@@ -37,7 +37,12 @@ from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
 from modelport.backends.mlflow import storage, transport
 from modelport.backends.mlflow import tags as T
-from modelport.backends.mlflow.config import RESERVED_ALIAS, MlflowConfig, parse_config
+from modelport.backends.mlflow.config import (
+    RESERVED_ALIAS,
+    MlflowConfig,
+    MlflowOptions,
+    parse_config,
+)
 from modelport.backends.mlflow.errors import ERRORS, is_missing_alias
 from modelport.backends.mlflow.translate import (
     STAGE_TO_LEGACY,
@@ -76,6 +81,7 @@ _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class MlflowBackend(Backend):
+    options = MlflowOptions
     capabilities = frozenset(
         {
             Capability.ALIASES,

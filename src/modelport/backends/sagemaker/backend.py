@@ -46,7 +46,7 @@ from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.backends.kit.errors import Context
 from modelport.backends.sagemaker import metadata, pointers, translate
-from modelport.backends.sagemaker.config import SageMakerConfig, parse_config
+from modelport.backends.sagemaker.config import SageMakerConfig, SageMakerOptions, parse_config
 from modelport.backends.sagemaker.errors import ERRORS, is_already_existing
 from modelport.backends.sagemaker.events import EventStore
 from modelport.backends.sagemaker.session import make_client, make_session
@@ -74,6 +74,7 @@ _SAFE_SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class SageMakerBackend(Backend):
+    options = SageMakerOptions
     capabilities = frozenset(
         {
             Capability.REGISTER_URI,

@@ -40,7 +40,7 @@ from typing import Any
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
 from modelport.backends.vertex import naming, translate
-from modelport.backends.vertex.config import VertexConfig, parse_config
+from modelport.backends.vertex.config import VertexConfig, VertexOptions, parse_config
 from modelport.backends.vertex.errors import ERRORS, is_stale
 from modelport.backends.vertex.session import model_client, storage_client
 from modelport.backends.vertex.storage import GcsStore
@@ -70,6 +70,7 @@ _TIME_FIELDS = ("version_create_time", "version_update_time")
 
 
 class VertexBackend(Backend):
+    options = VertexOptions
     capabilities = frozenset(
         {
             Capability.ALIASES,

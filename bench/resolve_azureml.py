@@ -10,11 +10,12 @@ pipeline would); the last modelport version of each is promoted to production. T
 times, interleaved call by call so that every row sees the same machine, on each model:
 
 - raw ``ml_client.models.get(name, version)``: one call;
-- ``reg.resolve("name/VERSION")``: the container (its pointer tags) and the version;
+- ``reg.resolve("name/VERSION")``: the model's pointer blobs (one listing) and the version;
 - raw ``ml_client.models.list(name, stage="production")``, first item: the MLClient's own
   way to find a stage (a filtered listing);
-- ``reg.resolve("name@production")``: the container's ``mp-pointer.production`` tag names
-  the version, then one version GET: no listing, whatever the number of versions.
+- ``reg.resolve("name@production")``: the ``production`` pointer blob's metadata names
+  the version (one blob listing), then one version GET: no version listing, whatever the
+  number of versions.
 
 The cache is off (``cache_ttl=0``). Targets: the calls per resolve do not grow with the
 number of versions; overhead at most 10 % at p50 over the raw call.

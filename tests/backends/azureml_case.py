@@ -25,7 +25,7 @@ from modelport.testing.conformance import (
 )
 
 ARM_METHODS = ("get", "list", "create_or_update")
-BLOB_METHODS = ("upload_blob", "download_blob", "list_blob_names")
+BLOB_METHODS = ("upload_blob", "download_blob", "list_blob_names", "list_blobs")
 
 
 def _open(request: pytest.FixtureRequest) -> mp.Registry:

@@ -6,24 +6,37 @@ operations the ``MLClient`` itself uses (``model_versions``, ``model_containers`
 with ``retry_total=0`` and the URL's ``timeout``. Calls per primitive (each retried as a
 whole by the facade):
 
-- ``get_version``: 1 container GET (its pointer tags) + 1 version GET.
-- ``latest_version``: 1 container GET + 1 version list (newest first, ``$top=1``).
-- ``list_versions``: 1 container GET + 1 version list page.
-- ``read_pointers``/``pointed_version``: 1 container GET (+1 version GET).
+- ``get_version``: 1 pointer listing (blobs, :mod:`.storage`) + 1 version GET.
+- ``latest_version``: 1 pointer listing + 1 version list (newest first, ``$top=1``).
+- ``list_versions``: 1 pointer listing + 1 version list page.
+- ``read_pointers``/``pointed_version``: 1 pointer listing (+1 version GET).
+- Each read above costs 1 container GET more on a model whose pointers were never
+  adopted (see below): its pointers are its container tags still.
 - ``stage_members``: the version list, every page (stages are matched case-insensitively,
   as the studio writes ``Production``).
 - ``read_events``: 1 version GET + a blob listing + 1 GET per event; ``read_stage_log``: a
   blob listing. The datastore costs 2 calls (get, listSecrets) once per backend.
 - ``create_version``: 1 version list filtered on the register's ``mp-key`` property (a
   retry finds the version the first attempt made) + blob uploads + 1 container GET (its
-  ``nextVersion``) + 1 version PUT (again on a 409: another register took the number).
-- ``set_pointer``/``delete_pointer``: 1 container GET + 1 container PUT of its tags.
+  ``nextVersion``) + 1 version PUT (again on a 409: another register took the number)
+  + the adoption of the model's pointers (1 blob upload, once per model and client).
+- ``set_pointer``/``delete_pointer``: 1 blob upload, the pointer's own (one atomic write;
+  delete leaves a tombstone), after 1 pointer listing the first time a client writes a
+  model it has not seen adopted.
 - ``write_stage``/``write_approval``: 1 version GET + 1 version PUT.
 
-Read-modify-writes (a version's body, a container's tags) carry no ETag: the ARM model
-API azure-ai-ml uses offers none. One backend serializes its own (threads sharing a
-registry lose nothing); two clients writing different fields of one version at the same
-instant can lose one of the two writes, the last PUT winning.
+Pointers are blobs (:mod:`.storage`), each moved by one unconditional write of its own:
+two clients moving two pointers lose neither move, and two moving one leave the last
+writer's. Models from before kept them as container tags ``mp-pointer.NAME``: the first
+modelport write of such a model (a register, a pointer move) adopts them, copying each
+tag to a blob where none exists, writing the ``.adopted`` marker and then removing the
+tags; until then reads find no marker and read the tags (1 container GET more).
+
+Read-modify-writes of a version's body carry no ETag: the ARM model API azure-ai-ml uses
+offers none. One backend serializes its own (threads sharing a registry lose nothing);
+two clients writing different fields of one version at the same instant can lose one of
+the two writes, the last PUT winning. The version's ``stage`` field is such a write, a
+projection: where it and a pointer disagree the pointer wins.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from modelport.backends.azureml import session, translate
-from modelport.backends.azureml.config import AzureMLConfig, parse_config
+from modelport.backends.azureml.config import AzureMLConfig, AzureMLOptions, parse_config
 from modelport.backends.azureml.errors import ERRORS
 from modelport.backends.azureml.storage import BlobStore
 from modelport.backends.azureml.translate import AzureVersion
@@ -59,6 +72,7 @@ _SAFE_SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class AzureMLBackend(Backend):
+    options = AzureMLOptions
     capabilities = frozenset(
         {
             Capability.ALIASES,
@@ -74,6 +88,7 @@ class AzureMLBackend(Backend):
         self._shown = str(url)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one read-modify-write at a time
+        self._adopted: set[str] = set()  # models seen with their pointers in blobs
         self._client: Any = None
         self._token: Any = None
         self._store: BlobStore | None = None
@@ -118,7 +133,11 @@ class AzureMLBackend(Backend):
         return self._record(name, _fields(items[0]), pointers)
 
     def read_pointers(self, name: str) -> dict[str, str]:
-        return translate.pointers_of(self._container(name).properties.tags or {})
+        translate.check_name(name)
+        pointers = self._blob_pointers(name)
+        if pointers is None:  # never adopted: its container tags hold them still
+            return translate.pointers_of(self._container(name).properties.tags or {})
+        return pointers
 
     def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
         pointers = self.read_pointers(name)
@@ -182,10 +201,10 @@ class AzureMLBackend(Backend):
 
     def set_pointer(self, name: str, pointer: str, version: str) -> None:
         self.validate_pointer(pointer)
-        self._update_container_tags(name, {translate.pointer_tag(pointer): version})
+        self._write_pointer(name, pointer, version)
 
     def delete_pointer(self, name: str, pointer: str) -> None:
-        self._update_container_tags(name, {translate.pointer_tag(pointer): None})
+        self._write_pointer(name, pointer, None)
 
     def write_stage(self, name: str, version: str, stage: str, reason: str | None) -> None:
         def change(properties: Any) -> None:
@@ -239,7 +258,8 @@ class AzureMLBackend(Backend):
             )
         )
         for _ in range(CREATE_ATTEMPTS):
-            version = self._next_version(draft.name)
+            container = self._container_if_any(draft.name)
+            version = str(container.properties.next_version or "1") if container else "1"
             try:
                 self._call(
                     self._ctx(draft.name, version),
@@ -250,21 +270,21 @@ class AzureMLBackend(Backend):
                     version,
                     body,
                 )
-                return version
             except ConflictError:
                 continue
+            self._adopt_pointers(draft.name, container)
+            return version
         raise ConflictError(
             f"{self.url}: {draft.name}: {CREATE_ATTEMPTS} version numbers in a row were taken "
             "by concurrent registers",
             model=draft.name,
         )
 
-    def _next_version(self, name: str) -> str:
+    def _container_if_any(self, name: str) -> Any | None:
         try:
-            container = self._container(name)
+            return self._container(name)
         except ModelNotFoundError:
-            return "1"
-        return str(container.properties.next_version or "1")
+            return None
 
     def _version_by_key(self, name: str, key: str) -> str | None:
         """The version an earlier attempt of this register made, if any."""
@@ -286,6 +306,32 @@ class AzureMLBackend(Backend):
                 if not (stored and e.kind is EventKind.REGISTERED and e.id not in stored)
             ]
             store.append(name, version, events)
+
+    def _write_pointer(self, name: str, pointer: str, version: str | None) -> None:
+        translate.check_name(name)
+        with self._lock:
+            adopted = name in self._adopted
+        if not adopted and self._blob_pointers(name) is None:
+            self._adopt_pointers(name, self._container(name))
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, version, subject=store.location(name))):
+            store.write_pointer(name, pointer, version)
+
+    def _adopt_pointers(self, name: str, container: Any | None) -> None:
+        """Move the model's pointers from its container tags (``None``: a new model, none)
+        to blobs, once: copy, mark adopted, then drop the tags (no reader needs them)."""
+        tags = dict(container.properties.tags or {}) if container is not None else {}
+        legacy = translate.pointers_of(tags)
+        with self._lock:
+            if name in self._adopted:
+                return
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, subject=store.location(name))):
+            store.adopt_pointers(name, legacy)
+        if legacy:
+            self._update_container_tags(name, dict.fromkeys(map(translate.pointer_tag, legacy)))
+        with self._lock:
+            self._adopted.add(name)
 
     def _update_container_tags(self, name: str, changes: dict[str, str | None]) -> None:
         with self._write_lock:
@@ -337,6 +383,16 @@ class AzureMLBackend(Backend):
             self.config.workspace,
             name,
         )
+
+    def _blob_pointers(self, name: str) -> dict[str, str] | None:
+        """The model's pointer blobs, or None if they were never adopted."""
+        store = self._blobs()
+        with ERRORS.translating(self._ctx(name, subject=store.location(name))):
+            pointers = store.read_pointers(name)
+        if pointers is not None:
+            with self._lock:
+                self._adopted.add(name)
+        return pointers
 
     def _version(self, name: str, version: str) -> AzureVersion:
         return _fields(self._rest_version(name, version))

@@ -1,4 +1,4 @@
-"""The datastore's blob container for ``azureml://``: artifacts and the audit trail.
+"""The datastore's blob container for ``azureml://``: artifacts, the audit trail, pointers.
 
 Artifacts: ``PREFIX/NAME/SLOT/<files>`` (SLOT: the register's idempotency key), the
 folder a version's ``path`` names as ``azureml://datastores/DATASTORE/paths/...``. The
@@ -6,17 +6,39 @@ audit trail is :class:`~modelport.backends.kit.event_store.ObjectEventStore` (th
 layout as S3 and GCS, under ``PREFIX/NAME/.modelport/``) over this module's primitives:
 ``upload_blob`` (no content type: blobs here never had one), ``download_blob`` and
 ``list_blob_names``. Clients are built with ``retry_total=0``: the facade retries.
+
+Pointers (exclusive stage holders, aliases) are blobs too, ``.modelport/pointers/POINTER``
+(:mod:`~modelport.backends.kit.event_keys`), because blob writes are atomic and the ARM
+model API has no ETag: a pointer moves by one ``upload_blob(overwrite=True)`` of its own
+blob, the version in the blob's metadata, so two clients moving two pointers never touch
+one shared value, and two moving one pointer leave the last writer's (what the facade's
+convergence expects). ``delete`` writes a tombstone (no version) the same way. All of a
+model's pointers come from one ``list_blobs`` carrying metadata: one call, whatever the
+number of pointers or versions. A blob's name cannot carry the version instead: renaming a
+blob is a copy and a delete, not one write.
+
+Models from before (pointers as container tags ``mp-pointer.NAME``) are adopted on their
+next modelport write (:meth:`BlobStore.adopt_pointers`): each tag is copied only where no
+pointer blob exists yet (``If-None-Match: *``, so a newer move or tombstone stands), then
+the ``.adopted`` marker is written. Until then, readers find no marker and read the tags.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from modelport.artifacts import materialize
+from modelport.backends.kit.event_keys import (
+    POINTER_METADATA,
+    adopted_marker_key,
+    model_root,
+    pointer_key,
+    pointers_prefix,
+)
 from modelport.backends.kit.event_store import ObjectEventStore
 from modelport.digest import iter_directory, safe_member_path
 from modelport.errors import InvalidInputError, VersionNotFoundError
@@ -72,6 +94,54 @@ class BlobStore(ObjectEventStore):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(self._download(name, shown=uri))
 
+    # -- pointers ------------------------------------------------------------------
+
+    def read_pointers(self, name: str) -> dict[str, str] | None:
+        """Pointer -> version, from one listing; None if the model's pointers were never
+        adopted here (they are its container tags still)."""
+        prefix = pointers_prefix(model_root(self.prefix, name))
+        blobs = self.container.list_blobs(
+            name_starts_with=prefix, include=["metadata"], timeout=self.timeout
+        )
+        pointers: dict[str, str] = {}
+        adopted = False
+        for blob in blobs:
+            if blob.name == adopted_marker_key(model_root(self.prefix, name)):
+                adopted = True
+            elif version := (blob.metadata or {}).get(POINTER_METADATA):
+                pointers[blob.name[len(prefix) :]] = version
+        return pointers if adopted else None
+
+    def write_pointer(self, name: str, pointer: str, version: str | None) -> None:
+        """One atomic blob write: ``pointer`` names ``version``, or nothing (a tombstone)."""
+        key = pointer_key(model_root(self.prefix, name), pointer)
+        self.container.upload_blob(
+            key,
+            (version or "").encode(),
+            overwrite=True,
+            timeout=self.timeout,
+            metadata=_pointer_metadata(version),
+        )
+
+    def adopt_pointers(self, name: str, legacy: Mapping[str, str]) -> None:
+        """Copy pointers kept elsewhere before (container tags) where no pointer blob
+        exists, then mark the model adopted. Rerunning it changes nothing."""
+        from azure.core.exceptions import ResourceExistsError
+
+        root = model_root(self.prefix, name)
+        for pointer, version in legacy.items():
+            try:  # overwrite=False sends If-None-Match: * -- a blob is newer than any tag
+                self.container.upload_blob(
+                    pointer_key(root, pointer),
+                    version.encode(),
+                    overwrite=False,
+                    timeout=self.timeout,
+                    metadata=_pointer_metadata(version),
+                )
+            except ResourceExistsError:
+                continue
+        self._upload(adopted_marker_key(root), b"")
+
     # -- the audit trail's primitives ---------------------------------------------------
 
     def uri(self, path: str) -> str:
@@ -97,3 +167,7 @@ class BlobStore(ObjectEventStore):
 
     def _keys(self, prefix: str) -> Iterator[str]:
         yield from self.container.list_blob_names(name_starts_with=prefix, timeout=self.timeout)
+
+
+def _pointer_metadata(version: str | None) -> dict[str, str]:
+    return {} if version is None else {POINTER_METADATA: version}

@@ -5,7 +5,7 @@
 | model | a model container (its name is the neutral name; see ``check_name``) |
 | version | the container's version (`1`, `2`, ...: the container's `nextVersion`) |
 | native | the version's ARM id |
-| exclusive stage holder, alias | container tag `mp-pointer.NAME` = version (one key each) |
+| exclusive stage holder, alias | a blob per pointer in the datastore (see ``storage``) |
 | stage field | the version's `stage` (`archived` also sets Azure's own `isArchived`) |
 | approval | version tag `mp-approval` (`pending`, `approved`, `rejected`) |
 | artifact | `path`: a datastore folder `azureml://datastores/D/paths/...` |
@@ -15,7 +15,9 @@
 | history, stage log | blobs in the datastore (see ``storage``) |
 
 Other modelport properties: `mp-format` (marks a version modelport wrote) and `mp-key`
-(the register's idempotency token, found again by a properties filter).
+(the register's idempotency token, found again by a properties filter). Before pointers
+were blobs they were container tags `mp-pointer.NAME` = version, still read on a model
+not adopted yet.
 
 Versions modelport did not write (studio, ``ml_client.models.create_or_update``,
 pipelines) read as: stage from `stage` (lowercased; `development` when empty, `archived`
@@ -113,6 +115,7 @@ def new_version_fields(draft: VersionDraft) -> tuple[dict[str, str], dict[str, s
     return {APPROVAL_TAG: draft.approval.value}, properties
 
 
+# Container tags held the pointers before they were blobs: read until a model is adopted.
 def pointer_tag(pointer: str) -> str:
     return f"{POINTER_TAG}{pointer}"
 

@@ -8,12 +8,22 @@ Under ``PREFIX/NAME/.modelport/``:
 |---|---|
 | `events/VERSION/ID.json` | one event, as JSON |
 | `stages/STAGE/AT~ID~VERSION~FROM~TO~ROLLED_BACK` | nothing: the key is the entry |
+| `pointers/POINTER` | the version it names, also in the blob's metadata `version`; none: deleted |
+| `pointers/.adopted` | nothing: the model's pointers live here (Azure ML, see below) |
 
 An event is appended under its own id, never merged into a shared value, so concurrent
 appends cannot lose one and a retried append rewrites the same keys. Each ``transitioned``
 event is also indexed under its ``from`` and its ``to`` stage (``-`` marks a missing
 part); ``AT`` (UTC, ``%Y%m%dT%H%M%S%fZ``) leads the key so that a listing's order is time
 order, and the stage log is read from listings alone.
+
+Pointers (an exclusive stage's holder, an alias) are kept this way by Azure ML, whose model
+API offers no conditional write: each is one object, moved by one unconditional write of
+that object alone (atomic, the last writer wins), and all of a model's pointers are read
+from one listing that carries each object's metadata. A deleted pointer stays as an object
+without a version (a tombstone), so adopting pointers kept elsewhere before (copying only
+where no object exists) cannot bring back one a newer client moved or deleted. The
+``.adopted`` marker (no pointer name starts with a dot) says that adoption happened.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
 MISSING = "-"  # no stage or version name starts with it
 SEPARATOR = "~"
 ROOT = ".modelport"  # artifact folders start with a letter or digit: no clash
+ADOPTED_MARKER = ".adopted"  # under pointers/: pointer names start with a letter
+POINTER_METADATA = "version"  # the metadata key of a pointer object
 
 
 def model_root(prefix: str, name: str) -> str:
@@ -46,6 +58,18 @@ def events_prefix(root: str, version: str) -> str:
 
 def stage_prefix(root: str, stage: str) -> str:
     return f"{root}/stages/{stage}/"
+
+
+def pointers_prefix(root: str) -> str:
+    return f"{root}/pointers/"
+
+
+def pointer_key(root: str, pointer: str) -> str:
+    return pointers_prefix(root) + pointer
+
+
+def adopted_marker_key(root: str) -> str:
+    return pointers_prefix(root) + ADOPTED_MARKER
 
 
 def stage_entry_key(root: str, stage: str, event: Event) -> str:

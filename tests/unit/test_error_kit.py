@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 
 import pytest
@@ -133,3 +134,35 @@ def test_a_closed_port_is_reported_unreachable_not_timed_out(
     ):
         reg.resolve("m@production")
     assert caught.value.url is not None
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        http.client.IncompleteRead(b"partial", 100),
+        ConnectionResetError(104, "Connection reset by peer"),
+        type("RetriesExceededError", (Exception,), {})("max retries exceeded on a read"),
+    ],
+    ids=["incomplete-read", "reset", "s3transfer-retries"],
+)
+def test_a_connection_lost_mid_transfer_is_transient(lost: Exception) -> None:
+    def unknown(exc: Exception) -> Diagnosis:
+        return Diagnosis(Failure.OTHER, str(exc))
+
+    try:
+        try:
+            raise lost
+        except Exception as cause:
+            raise RuntimeError("download failed") from cause
+    except RuntimeError as wrapped:
+        error = ErrorTranslator(unknown).error_for(wrapped, Context("x://h"))
+    assert type(error) is mp.TransientBackendError
+    assert "connection lost" in str(error)
+
+
+def test_a_known_failure_is_not_turned_transient_by_a_lost_connection() -> None:
+    def missing(exc: Exception) -> Diagnosis:
+        return Diagnosis(Failure.NOT_FOUND, str(exc))
+
+    error = ErrorTranslator(missing).error_for(ConnectionResetError(), Context("x://h", "m"))
+    assert isinstance(error, mp.ModelNotFoundError)

@@ -9,6 +9,7 @@ failure becomes one error class, and each message names the URL, model, version 
 
 from __future__ import annotations
 
+import http.client
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -158,6 +159,9 @@ class ErrorTranslator:
         if diagnosis.failure is not Failure.UNREACHABLE and refused(exc):
             # Every SDK wraps a refused connection its own way (urllib3 even as a timeout).
             diagnosis = Diagnosis(Failure.UNREACHABLE, "connection refused: " + diagnosis.detail)
+        elif diagnosis.failure is Failure.OTHER and dropped(exc):
+            # A connection lost mid-transfer (a download cut short): the facade fetches again.
+            diagnosis = Diagnosis(Failure.TRANSIENT, "connection lost: " + diagnosis.detail)
         return error_for(diagnosis, ctx)
 
     @contextmanager
@@ -173,14 +177,42 @@ class ErrorTranslator:
 
 def refused(exc: BaseException) -> bool:
     """Whether ``exc`` or an exception chained to it is a refused connection."""
+    return any(
+        isinstance(link, ConnectionRefusedError) or _REFUSED.search(str(link))
+        for link in _chain(exc)
+    )
+
+
+def dropped(exc: BaseException) -> bool:
+    """Whether ``exc`` or an exception chained to it is a connection lost mid-way: reset,
+    closed early, a body cut short (each SDK names its own, hence the names)."""
+    return any(
+        isinstance(link, (ConnectionError, http.client.IncompleteRead))
+        or type(link).__name__ in _DROPPED_NAMES
+        for link in _chain(exc)
+    )
+
+
+_DROPPED_NAMES = frozenset(
+    {
+        "ProtocolError",  # urllib3: connection aborted, response ended prematurely
+        "ChunkedEncodingError",  # requests
+        "IncompleteReadError",  # botocore: fewer bytes than Content-Length
+        "ConnectionClosedError",  # botocore
+        "ResponseStreamingError",  # botocore, reading a body
+        "RetriesExceededError",  # s3transfer, after its own attempts at a read
+    }
+)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions chained to it, each once."""
     seen: list[BaseException] = []
     link: BaseException | None = exc
     while link is not None and all(link is not s for s in seen):
-        if isinstance(link, ConnectionRefusedError) or _REFUSED.search(str(link)):
-            return True
         seen.append(link)
         link = link.__cause__ or link.__context__
-    return False
+    return seen
 
 
 _REFUSED = re.compile(r"Connection refused|ECONNREFUSED|actively refused", re.IGNORECASE)

@@ -88,6 +88,9 @@ class ArtifactCache:
         Concurrent calls for one digest, in any process, call ``fill`` once."""
         key = _key(digest)
         entry = self._entry(key)
+        if entry.is_dir():  # a hit takes no lock: an entry appears and goes by one rename
+            _touch(entry)
+            return entry
         with self._locked(key):
             if entry.is_dir():
                 _touch(entry)

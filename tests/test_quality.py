@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,15 @@ def test_mypy_strict_is_clean() -> None:
 def test_docs_build_strict(tmp_path: Path) -> None:
     result = _run(sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docstrings_use_markdown_not_sphinx_roles() -> None:
+    """The API reference renders docstrings as Markdown: a ``:func:`x``` role would show raw."""
+    role = re.compile(r":(?:func|class|meth|mod|attr|data|exc|obj):`")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if role.search(line)
+    ]
+    assert found == []

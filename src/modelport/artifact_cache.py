@@ -13,7 +13,7 @@ and then find it. Its folder's modification time records its last use, and after
 write the least recently used entries go until the cache is under its size limit
 (``$MODELPORT_CACHE_SIZE``), skipping any entry another process holds the lock of.
 
-Not to be confused with :mod:`modelport.cache`, the in-memory cache of resolved refs.
+Not to be confused with `modelport.cache`, the in-memory cache of resolved refs.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 0) -> None:
 
 
 def unpack_tar_gz(stream: BinaryIO, dest_dir: Path) -> None:
-    """Extract the regular files of a gzipped tar stream (see :func:`archive_files` for what
+    """Extract the regular files of a gzipped tar stream (see `archive_files` for what
     is refused)."""
     for name, content in archive_files(stream):
         target = dest_dir / name

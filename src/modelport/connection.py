@@ -1,4 +1,4 @@
-"""``connect()``: from a registry URL to a :class:`Registry`."""
+"""``connect()``: from a registry URL to a `Registry`."""
 
 from __future__ import annotations
 

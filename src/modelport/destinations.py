@@ -4,7 +4,7 @@
 did not write. Each folder it publishes carries ``.modelport.json`` (registry URL without
 secrets, name, version, digest, time); a destination is replaced only when it is missing,
 empty, or holds that marker, unless the caller says ``overwrite``. The marker is not part
-of the artifact: :func:`modelport.digest.iter_directory` skips it, so registering a
+of the artifact: `modelport.digest.iter_directory` skips it, so registering a
 downloaded folder again gives the same digest.
 
 Staging folders beside the destination carry the PID of the process that made them; a
@@ -28,7 +28,7 @@ from modelport.errors import InvalidInputError
 from modelport.models import ModelVersion
 from modelport.scratch import process_alive
 
-# The names :func:`modelport.artifacts.staging_dir` and ``publish`` give their folders.
+# The names `modelport.artifacts.staging_dir` and ``publish`` give their folders.
 _STALE = re.compile(r"\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[0-9a-z_]+")
 
 

@@ -1,6 +1,6 @@
 """The one error hierarchy of modelport.
 
-Every error is a :class:`ModelportError` and also the builtin a caller would
+Every error is a `ModelportError` and also the builtin a caller would
 naturally catch (``LookupError`` for a missing model, ``ValueError`` for bad
 input, ...). Each carries the context it is about (model, version, field, url)
 as attributes, and names it in its message.

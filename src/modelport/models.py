@@ -28,7 +28,7 @@ class Frozen(BaseModel):
 
 
 class UserInput(Frozen):
-    """A model users build themselves: a bad value raises :class:`InvalidInputError`
+    """A model users build themselves: a bad value raises `InvalidInputError`
     naming the field (a ``ModelportError``), not pydantic's ``ValidationError``."""
 
     def __init__(self, **data: Any) -> None:

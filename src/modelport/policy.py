@@ -162,7 +162,7 @@ class Policy(UserInput):
         return WELL_KNOWN_STAGES | self.custom_stages
 
     def check_declared(self, stage: object, field: str = "stage") -> str:
-        """``stage`` if it is well-known or declared, else :class:`InvalidInputError`
+        """``stage`` if it is well-known or declared, else `InvalidInputError`
         naming ``field`` with the closest stage as a hint."""
         stage = check_stage(stage, field)
         if stage not in self.stages:

@@ -1,7 +1,7 @@
 """Load-probe a registry: resolve (or download) one reference many times, concurrently,
 and measure latency, throughput and errors; check the result against SLOs.
 
-``modelport probe`` is the CLI over :func:`measure` and :func:`parse_slo`.
+``modelport probe`` is the CLI over `measure` and `parse_slo`.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class ProbeResult:
 
 @dataclass(frozen=True)
 class Slo:
-    """``p95<200ms``: a bound on one measure of a probe, built by :func:`parse_slo`.
+    """``p95<200ms``: a bound on one measure of a probe, built by `parse_slo`.
     ``bound`` holds it in the measure's own unit (ms, %, per second)."""
 
     bound: MetricGate
@@ -112,7 +112,7 @@ class Slo:
 
 
 def parse_slo(text: object, option: str = "slo") -> Slo:
-    """``"p95<200ms"``, ``"errors<0.5%"``, ``"ops>100"`` as an :class:`Slo`; ``option``
+    """``"p95<200ms"``, ``"errors<0.5%"``, ``"ops>100"`` as an `Slo`; ``option``
     names the input in the error a malformed one raises (the CLI says ``--slo``)."""
     found = _SLO.fullmatch(text) if isinstance(text, str) else None
     if found is None:

@@ -4,7 +4,7 @@ MLflow on a SQLite file inside a directory of the user's choice (default: a new
 ``modelport-quickstart-XXXX`` folder under the current one), no server: register two
 versions of a small model with metrics and lineage, gate, approve, promote, resolve
 and download with the digest checked, roll back, show lineage and history, and copy
-the model to a second registry (a second SQLite file) with :func:`modelport.migrate`.
+the model to a second registry (a second SQLite file) with `modelport.migrate`.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class ModelRef:
 
 
 def parse_ref(ref: object, field: str = "ref") -> ModelRef:
-    """Parse a reference, raising :class:`InvalidReferenceError` naming what is wrong."""
+    """Parse a reference, raising `InvalidReferenceError` naming what is wrong."""
     if isinstance(ref, ModelRef):
         return ref
     if not isinstance(ref, str):

@@ -1,6 +1,6 @@
 """The Registry facade: policy, exclusive stages, history, rollback and integrity.
 
-It composes the primitives of :class:`modelport.backends.base.Backend` and holds
+It composes the primitives of `modelport.backends.base.Backend` and holds
 every rule that must behave the same on every backend.
 """
 
@@ -72,7 +72,7 @@ _URI_PREFIXES = ("runs:/", "models:/")
 
 
 class Registry:
-    """One model registry behind one neutral API. Build it with :func:`modelport.connect`."""
+    """One model registry behind one neutral API. Build it with `modelport.connect`."""
 
     def __init__(
         self,
@@ -129,7 +129,7 @@ class Registry:
         """Register a local directory/file/``.tar.gz`` or a URI as the model's next version.
 
         ``progress``, if given, is advanced by one version and the local artifact's bytes
-        once the version exists (see :mod:`modelport.progress`)."""
+        once the version exists (see `modelport.progress`)."""
         draft = self._draft(
             name, source, metrics, params, tags, description, lineage, actor, idempotency_key
         )
@@ -155,7 +155,7 @@ class Registry:
         description, lineage and approval, and ``history`` as its audit trail (in place of
         a ``registered`` event). The artifact at ``source`` must have ``record.digest``
         when that is set, else ``IntegrityError`` is raised before anything is written.
-        The version starts in ``development``: set its stage with :meth:`transition`
+        The version starts in ``development``: set its stage with `transition`
         once it exists, so the policy applies as it does to every other version.
         """
         return self._create(self._import_draft(record, source, history, idempotency_key))
@@ -173,7 +173,7 @@ class Registry:
         *,
         idempotency_key: str,
     ) -> None:
-        """Store the artifact of a later :meth:`import_version` with the same key now.
+        """Store the artifact of a later `import_version` with the same key now.
 
         Migration calls it from parallel workers so that uploads overlap while versions
         are still created in order; backends without the hook store nothing here.
@@ -616,7 +616,7 @@ class Registry:
         already holds this digest is kept as it is: nothing is transferred.
 
         Without ``dest`` the files go to the local artifact cache, keyed by digest and
-        shared by every process (:mod:`modelport.artifact_cache`); the folder returned
+        shared by every process (`modelport.artifact_cache`); the folder returned
         is the cache's own, not to be modified.
 
         ``progress``, if given, is advanced by one version and the bytes fetched once the
@@ -651,7 +651,7 @@ class Registry:
         """A handle serving ``load(path)`` of the version ``ref`` points at, following it:
         every ``refresh`` seconds (on access, or in a thread with ``background=True``) a
         new version is downloaded, loaded and swapped in atomically. See
-        :class:`modelport.watch.ModelHandle`."""
+        `modelport.watch.ModelHandle`."""
         return ModelHandle(self, ref, load, refresh=refresh, background=background)
 
     @property
@@ -694,7 +694,7 @@ class Registry:
         """Fetch the artifact of ``record`` (a version this registry returned) into the
         directory ``dest``, new or empty, and verify its digest.
 
-        Unlike :meth:`download` it resolves nothing and lays out the artifact's files
+        Unlike `download` it resolves nothing and lays out the artifact's files
         only, for a caller that stages artifacts itself (migration). A transient fault
         restarts the fetch from an empty ``dest``; on any failure ``dest`` is left empty.
         """

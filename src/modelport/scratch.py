@@ -32,7 +32,7 @@ def make_scratch_dir(purpose: str) -> Path:
 
 @contextlib.contextmanager
 def scratch_dir(purpose: str) -> Iterator[Path]:
-    """:func:`make_scratch_dir`, removed when the block ends."""
+    """`make_scratch_dir`, removed when the block ends."""
     path = make_scratch_dir(purpose)
     try:
         yield path

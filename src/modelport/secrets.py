@@ -1,10 +1,10 @@
 """Secrets in registry URLs, and keeping them out of errors.
 
-Which parts of a URL are secret (see :func:`modelport.urls.redact` for the printed form):
+Which parts of a URL are secret (see `modelport.urls.redact` for the printed form):
 the whole userinfo, the value of any query option whose name says it is a secret
 (``token``, ``sig``, ``password``...), and inside a URL-valued option (``registry_uri=``,
-``endpoint_url=``) its userinfo and every query value. :func:`secrets_in` lists those
-substrings as they stand in the raw text (and percent-decoded), so a :class:`Scrubber`
+``endpoint_url=``) its userinfo and every query value. `secrets_in` lists those
+substrings as they stand in the raw text (and percent-decoded), so a `Scrubber`
 can mask them in text that other code (an SDK's exception, say) echoes back.
 """
 
@@ -72,7 +72,7 @@ class Scrubber:
     def clean(self, error: ModelportError) -> ModelportError:
         """``error`` with its message, URL and chained SDK exceptions free of secrets.
 
-        A chained exception that shows a secret is replaced by a :class:`ScrubbedCause`
+        A chained exception that shows a secret is replaced by a `ScrubbedCause`
         carrying its type, its scrubbed text and its traceback (frames, not values)."""
         if not self.secrets:
             return error

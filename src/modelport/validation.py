@@ -1,6 +1,6 @@
 """Checks of user input against modelport's neutral naming rules.
 
-Each check raises :class:`InvalidInputError` naming the field before any backend
+Each check raises `InvalidInputError` naming the field before any backend
 is called. Backends add their own, stricter rules through ``Backend.validate_draft``.
 """
 

@@ -1,4 +1,4 @@
-"""A model handle that follows a stage: :meth:`modelport.Registry.watch`.
+"""A model handle that follows a stage: `modelport.Registry.watch`.
 
 Serving code asks the handle for the loaded model on every request. Every ``refresh``
 seconds the handle resolves its reference again; when the version changed it downloads
@@ -47,15 +47,15 @@ class _Served(Generic[T]):
 class ModelHandle(Generic[T]):
     """The loaded model a reference such as ``fraud-detector@production`` points at.
 
-    Build it with :meth:`modelport.Registry.watch`. :meth:`get` returns the loaded
+    Build it with `modelport.Registry.watch`. `get` returns the loaded
     object; at the first call after ``refresh`` seconds (or, with ``background=True``,
     in a thread of its own every ``refresh`` seconds) the reference is resolved again and
     a new version is downloaded, passed to ``load`` and swapped in. One refresh runs at a
-    time; meanwhile :meth:`get` keeps returning the current model.
+    time; meanwhile `get` keeps returning the current model.
 
     A refresh that fails (resolve, download or ``load``) keeps the current model,
-    stores the exception in :attr:`last_error` and logs a warning on the
-    ``modelport.watch`` logger. :meth:`get` raises only while no model was ever loaded.
+    stores the exception in `last_error` and logs a warning on the
+    ``modelport.watch`` logger. `get` raises only while no model was ever loaded.
 
     A version with a digest is loaded from the artifact cache
     (``Registry.download(ref)``): ``load`` must only read that folder, and should read
@@ -63,8 +63,8 @@ class ModelHandle(Generic[T]):
     downloaded into a temporary folder of the handle's own, kept while it or the model
     it replaced is served.
 
-    ``clock`` (default :func:`time.monotonic`) tells when a refresh is due; tests pass
-    their own. The handle is thread-safe; :meth:`close` (or leaving a ``with`` block)
+    ``clock`` (default `time.monotonic`) tells when a refresh is due; tests pass
+    their own. The handle is thread-safe; `close` (or leaving a ``with`` block)
     stops the background thread and removes the handle's own folders.
     """
 
@@ -145,7 +145,7 @@ class ModelHandle(Generic[T]):
 
     def close(self) -> None:
         """Stop refreshing: join the background thread (for up to ``CLOSE_TIMEOUT`` s) and
-        remove the handle's own folders. :meth:`get` then returns the last model loaded."""
+        remove the handle's own folders. `get` then returns the last model loaded."""
         self._stopped.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(CLOSE_TIMEOUT)

@@ -1,6 +1,6 @@
 """Finding the backend for a URL scheme, lazily.
 
-Built-in backends are named in :data:`BUILTIN` as ``"package.module:Class"`` and
+Built-in backends are named in `BUILTIN` as ``"package.module:Class"`` and
 imported only when a URL uses them; third-party backends register in the
 ``modelport.backends`` entry-point group under their scheme.
 """
@@ -96,7 +96,7 @@ def _installed(module: str) -> bool:
 
 
 def import_backend(entry: BackendEntry) -> type[Backend]:
-    """Import ``entry``'s class; ``TypeError`` if it is not a :class:`Backend`."""
+    """Import ``entry``'s class; ``TypeError`` if it is not a `Backend`."""
     module_name, _, class_name = entry.target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(cls, type) and issubclass(cls, Backend)):

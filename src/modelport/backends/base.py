@@ -2,9 +2,9 @@
 
 A backend translates between the neutral model and one registry's SDK. It holds
 no policy: approval rules, exclusive stages, history-based rollback, digest checks
-and retries all live in :class:`modelport.registry.Registry`, which composes these
-primitives. A backend raises only :mod:`modelport.errors` (translating its SDK's
-exceptions, transient ones as :class:`TransientBackendError`) and never retries.
+and retries all live in `modelport.registry.Registry`, which composes these
+primitives. A backend raises only `modelport.errors` (translating its SDK's
+exceptions, transient ones as `TransientBackendError`) and never retries.
 """
 
 from __future__ import annotations
@@ -52,18 +52,18 @@ class Backend(ABC):
     The write model (SPEC 4b), which every backend follows:
 
     - **Pointers.** An exclusive stage (``production``) or an alias is one named pointer
-      per model, moved by one atomic write (:meth:`set_pointer`): MLflow registered-model
+      per model, moved by one atomic write (`set_pointer`): MLflow registered-model
       aliases, SageMaker group tags, Vertex version aliases, ``memory://`` under its lock.
       The facade decides which stages are pointers; a backend stores any name it is given.
-    - **Projections.** A version's native stage field (:meth:`write_stage`) is what the
+    - **Projections.** A version's native stage field (`write_stage`) is what the
       backend's own console shows. Records report it as ``stage``, and report in
       ``aliases`` every pointer the version holds (stage pointers included): the facade
       reconciles the two, and where they disagree the pointer wins.
-    - **Events** are appended under their own key, ``event.id`` (:meth:`append_events`),
+    - **Events** are appended under their own key, ``event.id`` (`append_events`),
       never merged into a shared value; appending an id that exists changes nothing
       visible beyond that one event. Transitions are also found by stage
-      (:meth:`read_stage_log`), so rollback reads one stage's history, not every version's.
-    - **Per-field writes.** :meth:`write_stage` touches the stage, :meth:`write_approval`
+      (`read_stage_log`), so rollback reads one stage's history, not every version's.
+    - **Per-field writes.** `write_stage` touches the stage, `write_approval`
       the approval; neither re-sends a value it read earlier.
     - **Constant-cost reads.** ``get_version``, ``latest_version``, ``pointed_version`` and
       one page of ``list_versions`` cost a number of calls that does not grow with the
@@ -157,7 +157,7 @@ class Backend(ABC):
     @abstractmethod
     def append_events(self, name: str, version: str, events: Sequence[Event]) -> None:
         """Store each event under its own key (``event.id``), indexed by stage for
-        :meth:`read_stage_log`. Idempotent: a retry writes the same keys."""
+        `read_stage_log`. Idempotent: a retry writes the same keys."""
 
     # -- optional hooks ------------------------------------------------------
 
@@ -175,7 +175,7 @@ class Backend(ABC):
     def validate_pointer(self, pointer: str) -> None:
         """Check that the backend can hold an alias named ``pointer``; raise
         ``InvalidInputError``. The facade asks only a backend with ``aliases``, which
-        must override this (:data:`CAPABILITY_BINDINGS`); by default there are none."""
+        must override this (`CAPABILITY_BINDINGS`); by default there are none."""
         raise UnsupportedOperation(
             f"{self.url} holds no aliases ({pointer!r})",
             capability=Capability.ALIASES.value,

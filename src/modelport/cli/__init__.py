@@ -1,6 +1,6 @@
 """The ``modelport`` command line: one subcommand per registry verb, for people and for CI.
 
-``main(argv)`` returns the exit code (see :data:`EXIT_CODES`) instead of exiting, so
+``main(argv)`` returns the exit code (see `EXIT_CODES`) instead of exiting, so
 tests and other tools can call it in-process. Importing the CLI stays cheap: the
 registry, its backends and their SDKs are imported inside the commands.
 
@@ -14,7 +14,7 @@ A tour, in reading order:
   their arguments and a ``COMMANDS`` tuple (``common`` and ``arguments`` hold what
   several share);
 - ``output``, ``views``: JSON or human text; ``parsing``: option values;
-  secrets are kept out of everything printed by :class:`modelport.secrets.Scrubber`.
+  secrets are kept out of everything printed by `modelport.secrets.Scrubber`.
 """
 
 from __future__ import annotations

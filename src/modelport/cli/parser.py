@@ -14,7 +14,7 @@ EMBEDDED_DEFAULT_HINT = "mlflow+sqlite:///mlflow.db"  # modelport.connection.EMB
 
 
 class Parser(argparse.ArgumentParser):
-    """Raises :class:`UsageError` instead of exiting, so ``main`` can return the code."""
+    """Raises `UsageError` instead of exiting, so ``main`` can return the code."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self.prog, message)

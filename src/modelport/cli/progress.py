@@ -1,7 +1,7 @@
 """The progress bar long verbs draw on a terminal (``download``, ``register``,
 ``migrate``), with tqdm, and the rate line that closes it.
 
-The library only reports progress (:mod:`modelport.progress`); only this layer draws.
+The library only reports progress (`modelport.progress`); only this layer draws.
 The bar and the closing line read one counter and one clock: tqdm's, with smoothing
 off, so the rate the bar shows last is the rate the line prints.
 """
@@ -23,7 +23,7 @@ MB = 1e6
 
 class Bar:
     """A tqdm bar on ``stream`` counting bytes, or versions with the bytes beside
-    (``by_version``, for a migration); a :class:`modelport.progress.ProgressSink`."""
+    (``by_version``, for a migration); a `modelport.progress.ProgressSink`."""
 
     def __init__(self, stream: TextIO, *, verb: str, by_version: bool = False) -> None:
         self.verb = verb

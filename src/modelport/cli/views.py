@@ -37,7 +37,7 @@ def version_lines(mv: ModelVersion) -> Iterator[str]:
 
 
 def version_row(mv: ModelVersion) -> str:
-    """One line of the ``versions`` table (see :data:`VERSIONS_HEADER`)."""
+    """One line of the ``versions`` table (see `VERSIONS_HEADER`)."""
     created = mv.created_at.strftime("%Y-%m-%d %H:%M") if mv.created_at else "-"
     digest = mv.digest.removeprefix("sha256:")[:12] if mv.digest else "-"
     return (

@@ -3,7 +3,7 @@
 ``plan`` decides, version by version, what to create, update, skip or flag as a
 conflict, from the provenance (``lineage.migrated_from``) of the destination's
 versions; ``migrate`` applies it; ``diff`` shows what differs. ``src`` and ``dst`` are
-registries or URLs (then opened with :func:`modelport.connect` and closed afterwards).
+registries or URLs (then opened with `modelport.connect` and closed afterwards).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def migrate(
     Safe to re-run after a crash or a failure: finished versions are skipped, the rest
     done, nothing duplicated. ``dry_run`` returns the plan and changes nothing;
     ``progress`` draws a progress line on stderr (default: when it is a terminal), or
-    is a :class:`modelport.progress.ProgressSink` to advance (drawing nothing itself).
+    is a `modelport.progress.ProgressSink` to advance (drawing nothing itself).
     A version that cannot be copied is reported, not raised: check ``report.ok``.
     """
     selection = Selection.of(models, stages, versions)

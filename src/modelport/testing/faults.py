@@ -1,6 +1,6 @@
 """Seeded, deterministic fault injection, shared by the rigs.
 
-A :class:`FaultPlan` decides *when* a call fails: faults planned for the next calls come
+A `FaultPlan` decides *when* a call fails: faults planned for the next calls come
 first, then a draw from a generator seeded with ``seed``, so a run fails the same way
 every time. It is thread-safe and counts every fault it hands out in ``injected``. Each
 rig's own ``faults`` module says *what* a fault is (a botocore-shaped error, a gRPC
@@ -92,7 +92,7 @@ class TransientFaults(FaultPlan[Fault, str], Generic[Fault, Code]):
     @property
     @abstractmethod
     def throttling(self) -> Code:
-        """The code of a throttled call, also what :meth:`fail_next` fails with by default."""
+        """The code of a throttled call, also what `fail_next` fails with by default."""
 
     @property
     @abstractmethod
@@ -128,7 +128,7 @@ class TransientFaults(FaultPlan[Fault, str], Generic[Fault, Code]):
 
 
 class CallFilter:
-    """A rig's own name for :attr:`FaultPlan.only` (``operations``, ``methods``): reading
+    """A rig's own name for `FaultPlan.only` (``operations``, ``methods``): reading
     or setting it reads or sets ``only``."""
 
     @overload

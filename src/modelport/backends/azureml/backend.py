@@ -1,12 +1,12 @@
 """``azureml://``: an Azure ML workspace's model registry through azure-ai-ml's ``MLClient``.
 
-A model is a model container, a version its version (see :mod:`.translate` for the
-mapping, :mod:`.storage` for the datastore's blobs). Calls go through the generated ARM
+A model is a model container, a version its version (see `.translate` for the
+mapping, `.storage` for the datastore's blobs). Calls go through the generated ARM
 operations the ``MLClient`` itself uses (``model_versions``, ``model_containers``), built
 with ``retry_total=0`` and the URL's ``timeout``. Calls per primitive (each retried as a
 whole by the facade):
 
-- ``get_version``: 1 pointer listing (blobs, :mod:`.storage`) + 1 version GET.
+- ``get_version``: 1 pointer listing (blobs, `.storage`) + 1 version GET.
 - ``latest_version``: 1 pointer listing + 1 version list (newest first, ``$top=1``).
 - ``list_versions``: 1 pointer listing + 1 version list page.
 - ``read_pointers``/``pointed_version``: 1 pointer listing (+1 version GET).
@@ -25,7 +25,7 @@ whole by the facade):
   model it has not seen adopted.
 - ``write_stage``/``write_approval``: 1 version GET + 1 version PUT.
 
-Pointers are blobs (:mod:`.storage`), each moved by one unconditional write of its own:
+Pointers are blobs (`.storage`), each moved by one unconditional write of its own:
 two clients moving two pointers lose neither move, and two moving one leave the last
 writer's. Models from before kept them as container tags ``mp-pointer.NAME``: the first
 modelport write of such a model (a register, a pointer move) adopts them, copying each

@@ -67,7 +67,7 @@ class AzureMLConfig:
 
 
 def parse_config(url: RegistryURL) -> AzureMLConfig:
-    """Check every part of an ``azureml://`` URL; raise :class:`InvalidURLError` naming it."""
+    """Check every part of an ``azureml://`` URL; raise `InvalidURLError` naming it."""
     options = parse_options(AzureMLOptions, url)
     parts = [p for p in url.path.split("/") if p]
     if url.username or url.port or len(parts) != 2:

@@ -1,7 +1,7 @@
 """How to read azure-core (and azure-identity, azure-ai-ml) exceptions; the kit does the rest.
 
 Every client is built with ``retry_total=0``: each 408, 429, 5xx and connection error
-reaches this module once and leaves it as a :class:`TransientBackendError` (or a
+reaches this module once and leaves it as a `TransientBackendError` (or a
 timeout): the facade's retry policy is the only layer that retries.
 """
 

@@ -2,13 +2,13 @@
 
 Artifacts: ``PREFIX/NAME/SLOT/<files>`` (SLOT: the register's idempotency key), the
 folder a version's ``path`` names as ``azureml://datastores/DATASTORE/paths/...``. The
-audit trail is :class:`~modelport.backends.kit.event_store.ObjectEventStore` (the same key
+audit trail is `ObjectEventStore` (the same key
 layout as S3 and GCS, under ``PREFIX/NAME/.modelport/``) over this module's primitives:
 ``upload_blob`` (no content type: blobs here never had one), ``download_blob`` and
 ``list_blob_names``. Clients are built with ``retry_total=0``: the facade retries.
 
 Pointers (exclusive stage holders, aliases) are blobs too, ``.modelport/pointers/POINTER``
-(:mod:`~modelport.backends.kit.event_keys`), because blob writes are atomic and the ARM
+(`event_keys`), because blob writes are atomic and the ARM
 model API has no ETag: a pointer moves by one ``upload_blob(overwrite=True)`` of its own
 blob, the version in the blob's metadata, so two clients moving two pointers never touch
 one shared value, and two moving one pointer leave the last writer's (what the facade's
@@ -18,7 +18,7 @@ number of pointers or versions. A blob's name cannot carry the version instead: 
 blob is a copy and a delete, not one write.
 
 Models from before (pointers as container tags ``mp-pointer.NAME``) are adopted on their
-next modelport write (:meth:`BlobStore.adopt_pointers`): each tag is copied only where no
+next modelport write (`BlobStore.adopt_pointers`): each tag is copied only where no
 pointer blob exists yet (``If-None-Match: *``, so a newer move or tombstone stands), then
 the ``.adopted`` marker is written. Until then, readers find no marker and read the tags.
 """

@@ -2,13 +2,13 @@
 
 What each backend would otherwise write again lives here once:
 
-- :mod:`.errors` turns an SDK's exceptions into :mod:`modelport.errors` from a small table
+- `.errors` turns an SDK's exceptions into `modelport.errors` from a small table
   of the SDK's error codes;
-- :mod:`.options` reads a URL's query options into a typed, checked model;
-- :mod:`.codec` keeps the neutral record within a registry's metadata limits;
-- :mod:`.records` builds a :class:`~modelport.models.ModelVersion` from a decoded record
+- `.options` reads a URL's query options into a typed, checked model;
+- `.codec` keeps the neutral record within a registry's metadata limits;
+- `.records` builds a `ModelVersion` from a decoded record
   and the service's native fields, and reads versions modelport did not create;
-- :mod:`.event_keys` and :mod:`.event_store` keep the audit trail in an object store (S3,
+- `.event_keys` and `.event_store` keep the audit trail in an object store (S3,
   GCS, Blob) under one key layout; a backend supplies four object primitives.
 
 A backend supplies only what is its own: its tables, its SDK-specific extraction, its

@@ -4,10 +4,10 @@ Every backend keeps what its registry has no native field for (metrics, params, 
 ...) as one JSON object in the string-to-string metadata the registry offers: MLflow's
 version tags, SageMaker's ``CustomerMetadataProperties``, Vertex AI's labels, Azure ML's
 properties. Those differ only in their limits, so a backend states them once as a
-:class:`Budget` and calls :func:`encode` and :func:`decode`.
+`Budget` and calls `encode` and `decode`.
 
 **Layout.** The record is written as canonical JSON (sorted keys, no spaces), turned into
-value text by the budget's :class:`Encoding`, and cut into values of at most
+value text by the budget's `Encoding`, and cut into values of at most
 ``max_value_length`` characters under the keys ``PREFIX0``, ``PREFIX1``, ... (the number
 zero-padded to ``index_width`` digits):
 
@@ -19,15 +19,15 @@ zero-padded to ``index_width`` digits):
 
 The same record always gives the same entries, so a retried write rewrites the same values.
 
-**Integrity.** :func:`decode` joins the values in number order. The numbers must run from
+**Integrity.** `decode` joins the values in number order. The numbers must run from
 0 without a gap; a missing last value leaves JSON without its closing brace, or a zlib
 stream without its end and checksum (trailing data is refused too). Whatever does not
-decode into the record raises :class:`CorruptMetadataError`, the one error backends catch
+decode into the record raises `CorruptMetadataError`, the one error backends catch
 for it: they log it and read the version from its native fields, so a hand edit never
 makes a version unreadable.
 
-**What does not fit.** :func:`encode` raises :class:`RecordTooLargeError`, an
-:class:`~modelport.errors.InvalidInputError` naming the record's largest top-level field,
+**What does not fit.** `encode` raises `RecordTooLargeError`, an
+`InvalidInputError` naming the record's largest top-level field,
 before the backend makes any call. This is the one rule for overflow: a backend whose
 budget is too small for the records its users write keeps the full record as an object
 beside the artifact in its own storage (SageMaker: S3, under the model's ``.modelport/``
@@ -87,7 +87,7 @@ class Encoding(Enum):
         return self._text(zlib.compress(text.encode(), 9))
 
     def unwrap(self, value: str) -> str:
-        """The JSON text back; ``ValueError`` if ``value`` is not what :meth:`wrap` wrote."""
+        """The JSON text back; ``ValueError`` if ``value`` is not what `wrap` wrote."""
         if self is Encoding.JSON:
             return value
         if self is Encoding.ZLIB_BASE64:
@@ -179,7 +179,7 @@ def canonical_json(data: object) -> str:
 
 
 def encode(record: Mapping[str, Any], budget: Budget) -> dict[str, str]:
-    """``record``'s entries under ``budget``; :class:`RecordTooLargeError` if it needs more."""
+    """``record``'s entries under ``budget``; `RecordTooLargeError` if it needs more."""
     text = budget.encoding.wrap(canonical_json(dict(record)))
     size = budget.max_value_length
     pieces = [text[start : start + size] for start in range(0, len(text), size)]
@@ -192,8 +192,8 @@ def encode(record: Mapping[str, Any], budget: Budget) -> dict[str, str]:
 def decode(
     entries: Mapping[str, str], budget: Budget, build: Callable[[dict[str, Any]], T]
 ) -> T | None:
-    """The record :func:`encode` wrote among ``entries`` (other keys are ignored), made
-    by ``build`` from its JSON object; None if there is none. :class:`CorruptMetadataError`
+    """The record `encode` wrote among ``entries`` (other keys are ignored), made
+    by ``build`` from its JSON object; None if there is none. `CorruptMetadataError`
     if the entries do not decode or ``build`` refuses what they hold."""
     pieces = _pieces(entries, budget)
     if not pieces:
@@ -216,7 +216,7 @@ def holds_record(keys: Iterable[str], budget: Budget) -> bool:
 
 
 def _pieces(entries: Mapping[str, str], budget: Budget) -> list[str]:
-    """The record's values in number order; :class:`CorruptMetadataError` on a gap."""
+    """The record's values in number order; `CorruptMetadataError` on a gap."""
     numbered: dict[int, str] = {}
     for key, value in entries.items():
         index = budget.index_of(key)

@@ -1,7 +1,7 @@
-"""SDK exceptions -> :mod:`modelport.errors`, the same way for every backend.
+"""SDK exceptions -> `modelport.errors`, the same way for every backend.
 
-A backend contributes two things: a table of its SDK's error codes by :class:`Failure`
-(:func:`error_table`), and a ``diagnose`` function that pulls the code, the HTTP status
+A backend contributes two things: a table of its SDK's error codes by `Failure`
+(`error_table`), and a ``diagnose`` function that pulls the code, the HTTP status
 and a readable detail out of its SDK's exceptions (handling what only a message tells).
 The rest is shared: a code the table does not know is classified by its HTTP status, each
 failure becomes one error class, and each message names the URL, model, version and field.
@@ -90,7 +90,7 @@ def error_table(codes: Mapping[Failure, Iterable[str]]) -> Mapping[str, Failure]
 
 def classify(table: Mapping[str, Failure], code: str, status: int | None = None) -> Failure:
     """The SDK's code decides when the table knows it (it is the more precise); else the
-    HTTP status; else it is :attr:`Failure.OTHER`."""
+    HTTP status; else it is `Failure.OTHER`."""
     if code in table:
         return table[code]
     if status is None:

@@ -1,8 +1,8 @@
 """The audit trail in an object store (S3, GCS, Azure Blob), written and read the same way
 for every backend that keeps its events beside its artifacts.
 
-:class:`ObjectEventStore` holds the logic, over the key layout of
-:mod:`modelport.backends.kit.event_keys`:
+`ObjectEventStore` holds the logic, over the key layout of
+`modelport.backends.kit.event_keys`:
 
 - ``append``: each event in turn, its stage-log entries (empty objects) first and then the
   event object, so a listed event is always in the stage log; a retry rewrites the same keys.

@@ -1,9 +1,9 @@
 """A backend's URL query options, read into a typed model and checked one way.
 
-A backend declares its options as a :class:`BackendOptions` subclass: one field per option,
+A backend declares its options as a `BackendOptions` subclass: one field per option,
 with its type, its limits and a ``description`` saying what a valid value is ("an integer
-between 1 and 1000"). :func:`parse_options` builds the model from a URL's query; any bad
-option raises the same :class:`~modelport.errors.InvalidURLError`, naming the option and
+between 1 and 1000"). `parse_options` builds the model from a URL's query; any bad
+option raises the same `InvalidURLError`, naming the option and
 the URL::
 
     sagemaker://us-east-1?page_size=x: option 'page_size' must be an integer between 1
@@ -64,7 +64,7 @@ class CloudCallOptions(BackendOptions):
 
 
 def parse_options(model: type[Options], url: RegistryURL) -> Options:
-    """``url``'s query options as ``model``; raises :class:`InvalidURLError` naming one."""
+    """``url``'s query options as ``model``; raises `InvalidURLError` naming one."""
     try:
         return model.model_validate(url.query)
     except ValidationError as exc:
@@ -72,7 +72,7 @@ def parse_options(model: type[Options], url: RegistryURL) -> Options:
 
 
 def endpoint_option() -> Any:
-    """A field for an optional :data:`HttpEndpoint` option (None: the SDK's own endpoint)."""
+    """A field for an optional `HttpEndpoint` option (None: the SDK's own endpoint)."""
     return Field(None, description="an http(s) URL without a query")
 
 
@@ -104,7 +104,7 @@ def bad_url(url: RegistryURL, problem: str, *, field: str = "url") -> InvalidURL
 
 
 def shown_url(url: RegistryURL) -> str:
-    """``url`` as an error may print it (see :func:`modelport.urls.redact`)."""
+    """``url`` as an error may print it (see `modelport.urls.redact`)."""
     return url.redacted
 
 

@@ -2,20 +2,20 @@
 
 SageMaker, Vertex AI and Azure ML keep a version in two parts: the fields the service has
 natively (stage, approval, artifact, aliases, times) and the *stored record*
-(:func:`record_of`), the rest of the neutral record kept losslessly in the service's
-metadata through :mod:`.codec`. Reading a version joins the two again
-(:func:`model_version`); the tags of both are merged, the stored record's winning.
+(`record_of`), the rest of the neutral record kept losslessly in the service's
+metadata through `.codec`. Reading a version joins the two again
+(`model_version`); the tags of both are merged, the stored record's winning.
 
 A version modelport did not write (a pipeline's, the console's) has no stored record and
-is read from its native fields (:func:`foreign_record`): no digest, metrics or params, the
+is read from its native fields (`foreign_record`): no digest, metrics or params, the
 lineage and description the service knows, approval ``pending`` unless labelled
-(:func:`labelled_approval`), history a single ``registered`` event at its creation time
-(:func:`foreign_registration`). A stored record that does not decode is logged and the
-version read the same way (:func:`read_stored_record`), so a hand edit never makes a
+(`labelled_approval`), history a single ``registered`` event at its creation time
+(`foreign_registration`). A stored record that does not decode is logged and the
+version read the same way (`read_stored_record`), so a hand edit never makes a
 version unreadable.
 
-Before any call, :func:`check_name` applies a service's own name rule (its pattern and
-wording) and :func:`check_record_fits` the description limit and the record's budget.
+Before any call, `check_name` applies a service's own name rule (its pattern and
+wording) and `check_record_fits` the description limit and the record's budget.
 What stays in each backend is its own: where the native fields live, how its times and
 stages read, and which names, stages and sources it accepts.
 """
@@ -64,7 +64,7 @@ def check_record_fits(
 ) -> None:
     """Refuse, before any call, a draft whose description is longer than modelport keeps
     in a version (``kept_in``: "a Vertex version") or whose stored record overflows
-    ``budget`` (:class:`~.codec.RecordTooLargeError` names the field to shorten)."""
+    ``budget`` (`RecordTooLargeError` names the field to shorten)."""
     if draft.description is not None and len(draft.description) > max_description:
         raise InvalidInputError(
             f"description is {len(draft.description)} characters; modelport keeps at most "

@@ -1,5 +1,5 @@
 """MLflow Model Registry (``mlflow+sqlite://``, ``mlflow+http(s)://``, ``mlflow://``).
 
-The SDK adapter is :mod:`.backend`; :mod:`.config`, :mod:`.tags` and :mod:`.errors`
+The SDK adapter is `.backend`; `.config`, `.tags` and `.errors`
 import without MLflow, so a URL is checked before the SDK loads.
 """

@@ -4,7 +4,7 @@ Pointers (exclusive stages such as ``production``, and aliases) are registered-m
 aliases, moved by one atomic ``set_registered_model_alias``: plain MLflow code loads
 ``models:/NAME@production``. A version's own stage field is the ``modelport.stage`` tag,
 or MLflow's deprecated stage with ``stage_mode=legacy``. Approval, events, digest, metrics,
-params and lineage live in ``modelport.*`` version tags (see :mod:`.tags`). A local
+params and lineage live in ``modelport.*`` version tags (see `.tags`). A local
 artifact becomes an MLflow 3 logged model under a run of its own, with the metrics and
 params.
 

@@ -1,4 +1,4 @@
-"""How to read MLflow's exceptions; :mod:`modelport.backends.kit.errors` does the rest.
+"""How to read MLflow's exceptions; `modelport.backends.kit.errors` does the rest.
 
 MLflow raises ``MlflowException`` with an ``error_code`` name for store and REST
 errors, and wraps connection failures of its HTTP client in a plain

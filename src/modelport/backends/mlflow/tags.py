@@ -5,8 +5,8 @@ Every key starts with ``modelport.`` (user tags may not):
 - ``modelport.stage``, ``modelport.approval``, ``modelport.digest``: one value each.
 - ``modelport.idempotency``: a hash of the register call's idempotency key.
 - ``modelport.record.000``, ``.001``, ...: the JSON of metrics, params and lineage, in
-  the shared codec's plain JSON layout (:mod:`modelport.backends.kit.codec`, so people
-  read it in MLflow's UI), cut into pieces of at most :data:`CHUNK` characters (older
+  the shared codec's plain JSON layout (`modelport.backends.kit.codec`, so people
+  read it in MLflow's UI), cut into pieces of at most `CHUNK` characters (older
   MLflow servers and some SQL columns hold 5000).
 - ``modelport.event.<id>``: one audit event each, under the event's own id: appending
   never rewrites another event, and a retried write lands on the same key.

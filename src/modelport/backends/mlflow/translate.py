@@ -1,6 +1,6 @@
 """MLflow's records into the neutral model.
 
-MLflow's entities are untyped here: :func:`raw_version` and :func:`run_facts` read
+MLflow's entities are untyped here: `raw_version` and `run_facts` read
 them once into small typed records (normalising what differs between the SQL and
 REST stores, such as ``version`` as int or str), and everything else works on those.
 """
@@ -145,7 +145,7 @@ def to_model_version(
 
 
 class Translator:
-    """:func:`to_model_version` with a memory: an unchanged MLflow record gives the same
+    """`to_model_version` with a memory: an unchanged MLflow record gives the same
     immutable ModelVersion, so repeated reads (``resolve`` in a deployment loop) skip the
     JSON and validation work. Every read still asks MLflow; only the translation is kept."""
 

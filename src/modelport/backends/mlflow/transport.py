@@ -203,7 +203,7 @@ def _quickack(sock: socket.socket | None) -> None:
 
 
 def _quickack_session() -> None:
-    """Mount :class:`QuickAckAdapter` on the session MLflow keeps for modelport's settings."""
+    """Mount `QuickAckAdapter` on the session MLflow keeps for modelport's settings."""
     if QUICKACK is None:
         return
     settings = _RETRY_SETTINGS

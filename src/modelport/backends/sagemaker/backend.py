@@ -1,8 +1,8 @@
 """``sagemaker://``: Model Package Groups on plain boto3.
 
 A model is a Model Package Group, a version a versioned model package (see
-:mod:`.translate` for the field mapping, :mod:`.metadata` for the lossless record,
-:mod:`.pointers` for the group tags that hold exclusive stages and :mod:`.events` for the
+`.translate` for the field mapping, `.metadata` for the lossless record,
+`.pointers` for the group tags that hold exclusive stages and `.events` for the
 audit trail in S3). Packages are described by ARN, derived from the group's ARN, which is
 read once per model and client (``+1 DescribeModelPackageGroup`` on a model's first use).
 Calls per primitive (each retried as a whole by the facade, never by botocore):
@@ -333,7 +333,7 @@ class SageMakerBackend(Backend):
 
     def _production_by_convention(self, name: str, held: dict[str, str]) -> ModelVersion | None:
         """SageMaker's convention, while no pointer tag names a ``production`` holder: the
-        newest approved package, if modelport did not write it (see :mod:`.translate`)."""
+        newest approved package, if modelport did not write it (see `.translate`)."""
         newest = self._newest_approved(name)
         if newest is None:
             return None

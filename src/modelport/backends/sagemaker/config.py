@@ -95,7 +95,7 @@ class SageMakerConfig:
 
 
 def parse_config(url: RegistryURL) -> SageMakerConfig:
-    """Check every part of a ``sagemaker://`` URL; raise :class:`InvalidURLError` naming it."""
+    """Check every part of a ``sagemaker://`` URL; raise `InvalidURLError` naming it."""
     options = parse_options(SageMakerOptions, url)
     if url.path.strip("/") or url.username or url.port:
         raise bad_url(url, "takes only a region as host, e.g. sagemaker://us-east-1?bucket=B")

@@ -1,7 +1,7 @@
-"""How to read botocore/boto3 exceptions; :mod:`modelport.backends.kit.errors` does the rest.
+"""How to read botocore/boto3 exceptions; `modelport.backends.kit.errors` does the rest.
 
 botocore's own retries are off (``total_max_attempts=1``), so every throttle, 5xx and
-timeout reaches this module once and leaves it as a :class:`TransientBackendError`;
+timeout reaches this module once and leaves it as a `TransientBackendError`;
 the facade's retry policy is the only layer that retries.
 """
 

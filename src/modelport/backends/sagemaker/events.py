@@ -1,5 +1,5 @@
 """The audit trail in S3, under ``s3://BUCKET/PREFIX/NAME/.modelport/`` (the URL's bucket
-and prefix): :class:`~modelport.backends.kit.event_store.ObjectEventStore` over one S3
+and prefix): `ObjectEventStore` over one S3
 client. Its primitives: ``PutObject`` (a stage-log entry without a content type),
 ``GetObject`` and ``ListObjectsV2`` pages (one call per 1000 entries); the backend's pool
 runs one version's GETs and one event's stage-log PUTs side by side."""

@@ -2,7 +2,7 @@
 
 SageMaker allows at most 50 keys per package, values of 1-256 characters drawn from
 letters, digits, spaces and ``_.:/=+-@`` (no JSON punctuation). So the record goes through
-the shared codec (:mod:`modelport.backends.kit.codec`) as zlib+base64 over numbered keys:
+the shared codec (`modelport.backends.kit.codec`) as zlib+base64 over numbered keys:
 
 | key | value |
 |---|---|
@@ -12,10 +12,10 @@ the shared codec (:mod:`modelport.backends.kit.codec`) as zlib+base64 over numbe
 
 Every one of these keys is written once, at register, and never changes: that is what
 lets a per-field update re-send them without undoing anyone's write. The record may use
-at most :data:`RECORD_MAX_KEYS` keys (about 7.5 kB compressed), leaving the rest to other
+at most `RECORD_MAX_KEYS` keys (about 7.5 kB compressed), leaving the rest to other
 tools; a draft that needs more is refused before any call, naming its largest field (the
 codec's overflow rule, an object in S3, is not implemented).
-The history is not here: each event is its own S3 object (see :mod:`.events`).
+The history is not here: each event is its own S3 object (see `.events`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def written_by_modelport(properties: Mapping[str, str] | None) -> bool:
 
 
 def record_properties(record: Mapping[str, Any]) -> dict[str, str]:
-    """The record's keys; an :class:`InvalidInputError` naming the largest field if too big."""
+    """The record's keys; an `InvalidInputError` naming the largest field if too big."""
     return encode(record, BUDGET)
 
 

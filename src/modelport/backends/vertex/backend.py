@@ -1,7 +1,7 @@
 """``vertex://``: the Vertex AI Model Registry on the GAPIC ``ModelServiceClient``.
 
-A model is a Vertex ``Model``, a version its ``version_id`` (see :mod:`.translate` for
-the mapping, :mod:`.naming` for model ids, :mod:`.storage` for GCS). Every GAPIC call
+A model is a Vertex ``Model``, a version its ``version_id`` (see `.translate` for
+the mapping, `.naming` for model ids, `.storage` for GCS). Every GAPIC call
 passes ``retry=None`` and the URL's ``timeout``; uploads are awaited for ``lro_timeout``.
 Calls per primitive (each retried as a whole by the facade):
 

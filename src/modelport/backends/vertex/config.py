@@ -102,7 +102,7 @@ class VertexConfig:
 
 
 def parse_config(url: RegistryURL) -> VertexConfig:
-    """Check every part of a ``vertex://`` URL; raise :class:`InvalidURLError` naming it."""
+    """Check every part of a ``vertex://`` URL; raise `InvalidURLError` naming it."""
     options = parse_options(VertexOptions, url)
     parts = [p for p in url.path.split("/") if p]
     if url.username or url.port or len(parts) != 1:

@@ -2,7 +2,7 @@
 
 GAPIC calls are made with ``retry=None`` and storage calls with ``retry=None``, so every
 throttle, 5xx and deadline reaches this module once and leaves it as a
-:class:`TransientBackendError` or :class:`BackendTimeoutError`: the facade's retry
+`TransientBackendError` or `BackendTimeoutError`: the facade's retry
 policy is the only layer that retries. gRPC raises the precise classes
 (``ResourceExhausted``), REST the HTTP ones (``TooManyRequests``); both are listed.
 """

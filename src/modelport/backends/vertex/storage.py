@@ -2,7 +2,7 @@
 
 Artifacts: ``gs://BUCKET/PREFIX/NAME/SLOT/<files>`` (SLOT: the register's idempotency
 key), the folder Vertex's ``artifact_uri`` names. The audit trail is
-:class:`~modelport.backends.kit.event_store.ObjectEventStore` (the same key layout as S3 and
+`ObjectEventStore` (the same key layout as S3 and
 Blob, under ``PREFIX/NAME/.modelport/``) over this module's primitives: an upload from
 bytes with its content type, a download and a ``list_blobs`` listing. Every call is made
 with ``retry=None`` and an explicit timeout: the facade retries.

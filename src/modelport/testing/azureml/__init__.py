@@ -1,8 +1,8 @@
 """A strict local Azure ML model registry (workspace scope) that the real ``MLClient`` talks to.
 
-No public fake of the Azure ML model API exists. :class:`AzureMLService` serves the ARM
+No public fake of the Azure ML model API exists. `AzureMLService` serves the ARM
 paths ``azure-ai-ml`` uses for models of a workspace on 127.0.0.1, reached through
-:class:`RoutingTransport` (an azure-core transport that sends ``management.azure.com``
+`RoutingTransport` (an azure-core transport that sends ``management.azure.com``
 requests to the fake and restores each URL after sending, so the bearer-token policy and
 ``nextLink`` paging see the real one):
 
@@ -23,7 +23,7 @@ for an unknown container, version, datastore or workspace, 409 for a changed imm
 field of a version, 400 for a bad body, api-version, ``$skip`` token or a version without
 ``modelUri``.
 
-Blobs: :class:`Azurite` (Microsoft's emulator, npm ``azurite@3.35.0``) as a child process
+Blobs: `Azurite` (Microsoft's emulator, npm ``azurite@3.35.0``) as a child process
 stopped by its PID; ``AzureMLService(azurite=...)`` routes the datastore account's blob host
 to it (the transport keeps the real ``Host``, from which Azurite reads the account) and
 ``service.blob_service()`` is a plain ``BlobServiceClient`` on it.
@@ -39,7 +39,7 @@ Deviations from the real service, knowingly:
   are not served yet.
 - ``ml_client.models.create_or_update(path=<local folder>)`` uploads through a
   ``BlobServiceClient`` the SDK builds itself, outside ``transport=``: it reaches Azurite
-  only through :class:`BlobProxy` (a CONNECT proxy ending TLS with a throwaway
+  only through `BlobProxy` (a CONNECT proxy ending TLS with a throwaway
   certificate), with ``HTTPS_PROXY``, ``REQUESTS_CA_BUNDLE`` and ``NO_PROXY=127.0.0.1``
   set in the environment (``BlobProxy.environment()``).
 - A version PUT may change description, tags, ``isArchived`` and ``stage``; any other

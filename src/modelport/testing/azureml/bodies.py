@@ -41,7 +41,7 @@ def model_class(name: str) -> type[Model]:
 
 
 def check_body(body: object, model: str) -> None:
-    """Raise :class:`BodyError` when ``body`` is not a valid create/update ``model``."""
+    """Raise `BodyError` when ``body`` is not a valid create/update ``model``."""
     _check(body, model_class(model), "$")
 
 

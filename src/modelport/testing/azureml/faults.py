@@ -18,7 +18,7 @@ class Fault(Enum):
 @dataclass(eq=False)
 class FaultInjector(FaultPlan[Fault, Fault]):
     """Queues faults for the next calls, or draws them at seeded rates; thread-safe, empty
-    after :meth:`clear`. ``injected`` counts the faults answered so far, by kind."""
+    after `clear`. ``injected`` counts the faults answered so far, by kind."""
 
     _rates: list[tuple[Fault, float]] = field(default_factory=list, init=False)
 

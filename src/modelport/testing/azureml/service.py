@@ -64,7 +64,7 @@ class AzureMLService:
 
     @property
     def azurite_port(self) -> int:
-        """The port of the service's Azurite (for :class:`BlobProxy`)."""
+        """The port of the service's Azurite (for `BlobProxy`)."""
         if self._azurite is None:
             raise RuntimeError("this AzureMLService was started without Azurite")
         return self._azurite.port

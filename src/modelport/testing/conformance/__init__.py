@@ -11,8 +11,8 @@ In the backend's ``conftest.py``::
         return [BackendCase(id="toy", scheme="toy", open=..., set_alias=..., tamper=...)]
 
 and in a test module, ``from modelport.testing.conformance.suite import *``. Every test
-then runs once per case; a case's declared gaps (:func:`notimpl`, :func:`notyet`,
-:func:`never`) are strict xfails that must fail with the exception they name.
+then runs once per case; a case's declared gaps (`notimpl`, `notyet`,
+`never`) are strict xfails that must fail with the exception they name.
 
 ``import modelport`` never imports this package (it imports pytest).
 """

@@ -132,9 +132,9 @@ class BackendCase:
     pipeline would, and returns the URI a user registers (for ``register_uri``).
     ``seed`` adds many plain versions quickly (the backend's own API where registering is
     slow); ``count_calls`` counts calls at the SDK boundary. ``gaps`` maps a test's name
-    to its declared :class:`Gap`; ``shared_across_processes=False`` makes the race tests
+    to its declared `Gap`; ``shared_across_processes=False`` makes the race tests
     use threads only (the backend's state lives in one process); ``race_rounds`` caps
-    the race test's promotion rounds, with its reason (see :class:`RoundsCap`).
+    the race test's promotion rounds, with its reason (see `RoundsCap`).
     """
 
     id: str

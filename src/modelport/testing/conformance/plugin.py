@@ -5,7 +5,7 @@ It runs every test that takes the ``case`` fixture once per case that the
 ``pytest_conformance_cases`` hook returns, turns each case's declared gaps into strict
 xfails that must raise what they name, provides the fixtures the suite's tests take
 (``case``, ``registry``, ``name``, ``model_dir``) and, with ``--conformance-report
-PATH``, writes the results as JSON (see :mod:`modelport.testing.conformance.report`).
+PATH``, writes the results as JSON (see `modelport.testing.conformance.report`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ the GAPIC REST transport's own ``google.api.http`` rules, operations polled on
 of ``google.cloud.aiplatform_v1`` (unknown fields refused: gRPC wire fields and JSON
 names alike) and answered with them; over REST, errors carry the HTTP status of their
 gRPC code in Google's JSON error shape.
-GCS is gcp-storage-emulator (PyPI), in memory (:class:`GcsEmulator`).
+GCS is gcp-storage-emulator (PyPI), in memory (`GcsEmulator`).
 
 Semantics kept from the service: version ids count up from 1; the ``default`` alias is
 on exactly one version (the first one's, until moved; it cannot be removed); aliases
@@ -39,7 +39,7 @@ Deviations from the real service, knowingly:
   FAILED_PRECONDITION maps to 400 as in google.rpc.Code, whatever the service sends.
 - Etags are opaque counters; timestamps always move forward by at least 1 µs.
 
-Fault injection (:class:`FaultInjector`, ``service.faults``): throttling
+Fault injection (`FaultInjector`, ``service.faults``): throttling
 (RESOURCE_EXHAUSTED), UNAVAILABLE and INTERNAL at seeded rates or for the next N calls,
 optionally after the effect (the call runs, its answer is lost). ``service.calls``
 counts requests by method; ``service.reset()`` forgets everything.

@@ -1,7 +1,7 @@
 """The Model Registry's state and the semantics of each call, on the real proto messages.
 
 Pure Python over ``google.cloud.aiplatform_v1.types``: no transport here. Every method
-takes a request message and returns a response message or raises :class:`RpcError` with
+takes a request message and returns a response message or raises `RpcError` with
 the code and wording the service uses. Callers hold one lock around each call.
 """
 

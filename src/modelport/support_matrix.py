@@ -140,7 +140,7 @@ OPERATIONS = (
         ("test_register_with_the_same_idempotency_key_creates_one_version",),
     ),
     Operation(
-        "`register` an existing URI (`s3://`, `runs:/`, ...)",
+        "`register` an existing URI of its own storage (`runs:/`, `s3://`, `gs://`, `azureml://`)",
         CAPABILITY_SHOWN_BY[Capability.REGISTER_URI],
         Capability.REGISTER_URI,
     ),

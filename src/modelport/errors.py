@@ -103,3 +103,13 @@ class BackendTimeoutError(TransientBackendError, TimeoutError):
 class BackendUnreachableError(TransientBackendError):
     """Nothing listens at the backend's address (connection refused): a wrong host or
     port in the URL, or a server that is down or restarting."""
+
+
+def exception_chain(error: BaseException) -> list[BaseException]:
+    """``error`` and every exception chained to it (cause, else context), each once."""
+    seen: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and all(link is not known for known in seen):
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    return seen

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus
 
-from modelport.errors import ModelportError
+from modelport.errors import ModelportError, exception_chain
 from modelport.urls import REDACTED, is_secret_key, split_userinfo
 
 MIN_SECRET_CHARS = 3  # shorter values would mask ordinary words
@@ -80,7 +80,7 @@ class Scrubber:
         error.args = (error.message, *error.args[1:])
         if error.url is not None:
             error.url = self(error.url)
-        if any(self.shows_secret(_text(link)) for link in _chain(error)):
+        if any(self.shows_secret(_text(link)) for link in exception_chain(error)):
             cause = error.__cause__ or error.__context__
             error.__cause__ = None if cause is None else self._stand_in(cause)
             error.__context__ = error.__cause__
@@ -95,16 +95,6 @@ class Scrubber:
 
 class ScrubbedCause(Exception):
     """Stands in for an SDK exception whose text showed a secret."""
-
-
-def _chain(error: BaseException) -> list[BaseException]:
-    """``error`` and every exception chained to it, each once."""
-    seen: list[BaseException] = []
-    link: BaseException | None = error
-    while link is not None and all(link is not s for s in seen):
-        seen.append(link)
-        link = link.__cause__ or link.__context__
-    return seen
 
 
 def _text(error: BaseException) -> str:

@@ -29,6 +29,7 @@ from modelport.errors import (
     NotFoundError,
     TransientBackendError,
     VersionNotFoundError,
+    exception_chain,
 )
 
 MAX_DETAIL_CHARS = 500
@@ -179,7 +180,7 @@ def refused(exc: BaseException) -> bool:
     """Whether ``exc`` or an exception chained to it is a refused connection."""
     return any(
         isinstance(link, ConnectionRefusedError) or _REFUSED.search(str(link))
-        for link in _chain(exc)
+        for link in exception_chain(exc)
     )
 
 
@@ -189,7 +190,7 @@ def dropped(exc: BaseException) -> bool:
     return any(
         isinstance(link, (ConnectionError, http.client.IncompleteRead))
         or type(link).__name__ in _DROPPED_NAMES
-        for link in _chain(exc)
+        for link in exception_chain(exc)
     )
 
 
@@ -203,16 +204,6 @@ _DROPPED_NAMES = frozenset(
         "RetriesExceededError",  # s3transfer, after its own attempts at a read
     }
 )
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions chained to it, each once."""
-    seen: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and all(link is not s for s in seen):
-        seen.append(link)
-        link = link.__cause__ or link.__context__
-    return seen
 
 
 _REFUSED = re.compile(r"Connection refused|ECONNREFUSED|actively refused", re.IGNORECASE)

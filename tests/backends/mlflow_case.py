@@ -1,4 +1,5 @@
-"""MLflow in the conformance suite: the SQLite store in-process, and a real ``mlflow server``."""
+"""MLflow in the conformance suite: the SQLite store in-process, a real ``mlflow server``
+on SQLite with artifacts on disk, and one as teams run it: on PostgreSQL, artifacts in S3."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from modelport.testing.conformance import (
 )
 from modelport.testing.conformance.case import Opener
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
+from tests.backends.postgres_fixtures import MlflowOnPostgres
 
 
 def _backend(reg: mp.Registry) -> MlflowBackend:
@@ -44,7 +46,20 @@ _servers: dict[str, MlflowServer] = {}  # tracking URI -> the rig serving it
 def _open_server(request: pytest.FixtureRequest) -> mp.Registry:
     server: MlflowServer = request.getfixturevalue("mlflow_server")
     _servers[server.url] = server
-    address = urlsplit(server.url).netloc
+    return _connect_http(server.url)
+
+
+_s3_servers: dict[str, MlflowOnPostgres] = {}  # tracking URI -> the rig serving it
+
+
+def _open_postgres(request: pytest.FixtureRequest) -> mp.Registry:
+    server: MlflowOnPostgres = request.getfixturevalue("mlflow_postgres_server")
+    _s3_servers[server.url] = server
+    return _connect_http(server.url)
+
+
+def _connect_http(url: str) -> mp.Registry:
+    address = urlsplit(url).netloc
     return mp.connect(f"mlflow+http://{address}?page_size={PAGE_SIZE}", retry=FAST_RETRY)
 
 
@@ -94,9 +109,20 @@ def _set_alias(reg: mp.Registry, name: str, version: str, alias: str) -> None:
 
 def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     """Append bytes to one stored file, behind MLflow's back."""
+    if (s3_server := _s3_servers.get(_backend(reg).tracking_uri)) is not None:
+        _tamper_s3(s3_server, mv.artifact_uri)
+        return
     root = _artifact_dir(reg, mv.artifact_uri)
     first = sorted(p for p in root.rglob("*") if p.is_file())[0]
     first.write_bytes(first.read_bytes() + b"tampered")
+
+
+def _tamper_s3(server: MlflowOnPostgres, artifact_uri: str) -> None:
+    s3 = server.s3.client()
+    listing = s3.list_objects_v2(Bucket=server.s3.bucket, Prefix=server.s3_prefix(artifact_uri))
+    first = sorted(item["Key"] for item in listing["Contents"])[0]
+    body = s3.get_object(Bucket=server.s3.bucket, Key=first)["Body"].read()
+    s3.put_object(Bucket=server.s3.bucket, Key=first, Body=body + b"tampered")
 
 
 def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
@@ -122,4 +148,5 @@ def _case(case_id: str, open_registry: Opener) -> BackendCase:
 CASES = [
     _case("mlflow-sqlite", _open_sqlite),
     _case("mlflow-server", _open_server),
+    _case("mlflow-postgres", _open_postgres),
 ]

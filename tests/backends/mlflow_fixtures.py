@@ -81,23 +81,33 @@ def running_server(
     db: Path, artifacts: Path, log: Path, workers: int = 1
 ) -> Iterator[MlflowServer]:
     """``mlflow server`` on a free 127.0.0.1 port until the block ends, then killed."""
+    with running_mlflow(f"sqlite:///{db}", str(artifacts), log, workers) as url:
+        yield MlflowServer(url, artifacts)
+
+
+@contextlib.contextmanager
+def running_mlflow(
+    store_uri: str, destination: str, log: Path, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``mlflow server`` on ``store_uri`` serving artifacts from ``destination``, with
+    ``env`` added to ours; yields its URL until the block ends, then kills it."""
     port = free_port()
     command = [
         sys.executable, "-m", "mlflow", "server",
-        "--backend-store-uri", f"sqlite:///{db}",
-        "--artifacts-destination", str(artifacts),
+        "--backend-store-uri", store_uri,
+        "--artifacts-destination", destination,
         "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers),
     ]  # fmt: skip
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    full_env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(env or {})}
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdout=sink, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process, log)
-        yield MlflowServer(url, artifacts)
+        yield url
     finally:
         stop(process)
 
@@ -108,20 +118,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, health: str = "/health"
+) -> None:
+    """Until ``url + health`` answers 200 (bounded); fails with the log's tail."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited early:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{process.args!r} exited early:\n{log.read_text()[-3000:]}")
         with (
             contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{url}/health", timeout=1) as answer,
+            urllib.request.urlopen(f"{url}{health}", timeout=1) as answer,
         ):
             if answer.status == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError(
-        f"mlflow server did not start in {SERVER_START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}"
+        f"{process.args!r} did not start in {SERVER_START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}"
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ import modelport as mp
 from modelport.testing.conformance import FAST_RETRY
 from tests.backends.postgres_fixtures import (
     MlflowOnPostgres,
-    PostgresCluster,
     S3Store,
     mlflow_on_postgres,
 )
@@ -29,17 +27,14 @@ WAIT = 120.0  # seconds a round's barrier or thread may take before the test fai
 @pytest.fixture(scope="module")
 def replicas(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_cluster: PostgresCluster,
+    mlflow_postgres_server: MlflowOnPostgres,
     moto_s3_process: S3Store,
 ) -> Iterator[list[MlflowOnPostgres]]:
-    store_uri = postgres_cluster.create_database("mlflow_replicas")
-    logs = tmp_path_factory.mktemp("mlflow-replicas")
-    with ExitStack() as stack:
-        # One after the other: the first creates MLflow's tables, the second finds them.
-        first = stack.enter_context(mlflow_on_postgres(store_uri, moto_s3_process, logs / "a"))
-        second = stack.enter_context(
-            mlflow_on_postgres(store_uri, moto_s3_process, logs / "b", prefix=first.prefix)
-        )
+    """The conformance rig's server and a second one on its database and S3 prefix (started
+    after the first has created MLflow's tables, so the two never race to migrate)."""
+    first = mlflow_postgres_server
+    log = tmp_path_factory.mktemp("mlflow-replica") / "server.log"
+    with mlflow_on_postgres(first.store_uri, moto_s3_process, log, prefix=first.prefix) as second:
         yield [first, second]
 
 

@@ -24,8 +24,8 @@ from modelport.testing.conformance.case import BackendCase
 FULL_SCALE = os.environ.get("MODELPORT_RACE_SCALE") == "full"
 THREADS = 16 if FULL_SCALE else 6
 PROCESSES = 4 if FULL_SCALE else 2
-ROUNDS = 20 if FULL_SCALE else 10
-SAME_VERSION_ROUNDS = 50 if FULL_SCALE else 20
+ROUNDS = 20 if FULL_SCALE else 5
+SAME_VERSION_ROUNDS = 50 if FULL_SCALE else 10
 WAIT = promoters.ROUND_TIMEOUT
 READ_PAUSE = 0.02  # seconds between the reader's resolves: a 50 Hz deployment poll
 

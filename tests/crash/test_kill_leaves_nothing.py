@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +31,7 @@ from tests.crash.crash_child import PAUSED
 from tests.migration.conftest import history_shape, register_versions, write_artifact
 from tests.migration.filebackend import SCHEME
 from tests.migration.kill_child import open_registry
-from tests.subprocesses import assert_imports_checkout, checkout_env
+from tests.subprocesses import watched_child
 
 CHILD_TIMEOUT = 60.0  # seconds until a child that never pauses is killed all the same
 MAX_CHILD_LINES = 20  # what a child may print before it pauses
@@ -158,32 +155,15 @@ def test_a_killed_migration_leaves_no_staging_and_resumes(scene: Scene) -> None:
 def _kill_when_paused(scene: Scene, pause_after: str, *args: str) -> int:
     """Run ``tests.crash.crash_child`` until it pauses, SIGKILL it, return its PID."""
     errors = scene.workdir / f"child-{args[0]}.err"
-    command = [sys.executable, "-m", "tests.crash.crash_child", "--pause-after", pause_after]
-    with errors.open("w") as stderr:
-        child = subprocess.Popen(
-            [*command, *args],
-            cwd=scene.workdir,
-            env=checkout_env(TMPDIR=str(scene.tmp)),
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    watchdog = threading.Timer(CHILD_TIMEOUT, child.kill)  # ends a readline that waits forever
-    watchdog.start()
-    try:
+    command = ["tests.crash.crash_child", "--pause-after", pause_after, *args]
+    with watched_child(
+        command, cwd=scene.workdir, tmp=scene.tmp, errors=errors, timeout=CHILD_TIMEOUT
+    ) as child:
         assert child.stdout is not None
-        assert_imports_checkout(child.stdout.readline())
         said = _lines_until(PAUSED, child.stdout)
         paused = said[-1:] == [PAUSED]
         if paused:
             os.kill(child.pid, signal.SIGKILL)
-    finally:
-        watchdog.cancel()
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
-        assert child.stdout is not None
-        child.stdout.close()
     assert paused, f"the child did not pause: {said}\n{errors.read_text()[-3000:]}"
     assert child.returncode == -signal.SIGKILL
     return child.pid

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -27,7 +25,7 @@ from tests.migration.filebackend import SCHEME
 from tests.migration.flaky import FlakyBackend
 from tests.migration.kill_child import open_registry
 from tests.migration.rigs import RigTarget, copies, populate_twins, target_params, twin_names
-from tests.subprocesses import assert_imports_checkout, checkout_env
+from tests.subprocesses import watched_child
 
 VERSIONS = 6
 CHILD_TIMEOUT = 20.0  # seconds until a child that never reaches its marker is killed anyway
@@ -111,33 +109,18 @@ def test_a_killed_migration_into_the_rig_resumes_to_the_uninterrupted_result(
 def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path, tmp: Path) -> str:
     """Run the migration in a child until its ``stop_at``-th write marker, SIGKILL it by its
     PID, and return the marker it reached."""
-    command = [sys.executable, "-m", "tests.migration.kill_child", source, target]
+    command = ["tests.migration.kill_child", source, target, "--stop-at", str(stop_at)]
     errors = cwd / "child.err"
-    with errors.open("w") as stderr:
-        child = subprocess.Popen(
-            [*command, "--stop-at", str(stop_at), "--workers", "3"],
-            cwd=cwd,
-            env=checkout_env(TMPDIR=str(tmp)),  # the checkout under test, never an installed one
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    watchdog = threading.Timer(CHILD_TIMEOUT, child.kill)  # ends a readline that waits forever
-    watchdog.start()
-    try:
+    with watched_child(
+        [*command, "--workers", "3"], cwd=cwd, tmp=tmp, errors=errors, timeout=CHILD_TIMEOUT
+    ) as child:
         assert child.stdout is not None
-        assert_imports_checkout(child.stdout.readline())
         marker = _line_starting("STOP", child.stdout)
         if marker:
             os.kill(child.pid, signal.SIGKILL)
-    finally:
-        watchdog.cancel()
-        if child.poll() is None:  # a failed check above: stop the child all the same
-            os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        assert child.stdout is not None
-        child.stdout.close()
-    assert marker, f"the child ended before write marker {stop_at}:\n{errors.read_text()[-3000:]}"
+    assert marker, (
+        f"the child ended before write marker {stop_at}:\n{(cwd / 'child.err').read_text()[-3000:]}"
+    )
     assert child.returncode == -signal.SIGKILL
     return marker
 

@@ -21,12 +21,10 @@ The cache is off (``cache_ttl=0``), so every resolve goes to the service. Target
 from __future__ import annotations
 
 import argparse
-import gc
 import multiprocessing
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,6 +34,7 @@ import boto3
 
 import modelport as mp
 from modelport.testing.sagemaker import MotoS3Server, SageMakerRegistryService
+from timing import interleaved, percentile  # bench/timing.py
 
 TARGET_OVERHEAD = 0.10
 RAW_DESCRIBE = "raw describe_model_package(arn)"
@@ -49,29 +48,6 @@ DUMMY_ENV = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-
-
-def percentile(sorted_ns: list[int], q: float) -> float:
-    """The q-th percentile in milliseconds (nearest rank)."""
-    index = min(len(sorted_ns) - 1, max(0, round(q / 100 * len(sorted_ns)) - 1))
-    return sorted_ns[index] / 1e6
-
-
-def interleaved(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[int]]:
-    """Nanoseconds per call of each labelled callable, one of each per round, sorted."""
-    clock = time.perf_counter_ns
-    samples: dict[str, list[int]] = {label: [] for label in calls}
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for label, call in calls.items():
-                start = clock()
-                call()
-                samples[label].append(clock() - start)
-    finally:
-        gc.enable()
-    return {label: sorted(values) for label, values in samples.items()}
 
 
 def populate(reg: mp.Registry, versions: int, artifact: Path) -> None:

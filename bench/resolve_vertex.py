@@ -23,11 +23,9 @@ overhead of at most 10 % at p50 over raw ``get_model``.
 from __future__ import annotations
 
 import argparse
-import gc
 import multiprocessing
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -41,34 +39,12 @@ from google.cloud.aiplatform_v1.services.model_service.transports.grpc import (
 
 import modelport as mp
 from modelport.testing.vertex import LOCATION, PROJECT, GcsEmulator, VertexRegistryService
+from timing import interleaved, percentile  # bench/timing.py
 
 TARGET_OVERHEAD = 0.10
 BUCKET = "bench-artifacts"
 PARENT = f"projects/{PROJECT}/locations/{LOCATION}"
 MODELPORT_VERSIONS = 3  # of the large model; the rest are plain uploads
-
-
-def percentile(sorted_ns: list[int], q: float) -> float:
-    """The q-th percentile in milliseconds (nearest rank)."""
-    index = min(len(sorted_ns) - 1, max(0, round(q / 100 * len(sorted_ns)) - 1))
-    return sorted_ns[index] / 1e6
-
-
-def interleaved(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[int]]:
-    """Nanoseconds per call of each labelled callable, one of each per round, sorted."""
-    clock = time.perf_counter_ns
-    samples: dict[str, list[int]] = {label: [] for label in calls}
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for label, call in calls.items():
-                start = clock()
-                call()
-                samples[label].append(clock() - start)
-    finally:
-        gc.enable()
-    return {label: sorted(values) for label, values in samples.items()}
 
 
 def serve(connection: Connection) -> None:

@@ -13,7 +13,9 @@ import hashlib
 import os
 import stat
 import tarfile
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -54,6 +56,63 @@ def hash_stream(stream: Readable, sink: IO[bytes] | None = None) -> tuple[int, s
         if sink is not None:
             sink.write(chunk)
     return size, hasher.hexdigest()
+
+
+def write_hashed(stream: Readable, target: Path) -> tuple[int, str]:
+    """Copy ``stream`` into the new file ``target``, hashing on the way; size and SHA-256.
+
+    The hash is kept for the next `file_sha256` of the file (the digest check a
+    download ends with), so that the check does not read the file a second time."""
+    with target.open("wb") as sink:
+        size, sha = hash_stream(stream, sink)
+    _LEDGER.record(target, sha)
+    return size, sha
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of the file at ``path``: the hash `write_hashed` kept if it
+    wrote the file and the file looks untouched since (used once), else read afresh."""
+    kept = _LEDGER.take(path)
+    if kept is not None:
+        return kept
+    with path.open("rb") as stream:
+        return hash_stream(stream)
+
+
+class _Ledger:
+    """SHA-256s of files `write_hashed` wrote, each handed out once, to the check that
+    follows the write. A kept hash is used only while the file's device, inode, size and
+    modification and change times (ns) are as they were; a write or ``chmod`` moves the
+    change time, which no caller can set back. (A rewrite to the same size within one
+    tick of the kernel's clock would go unseen: downloads write into a private staging
+    folder that nothing else writes to before the check.) The oldest entries go first."""
+
+    LIMIT = 65536
+
+    def __init__(self) -> None:
+        self._shas: OrderedDict[tuple[int, ...], str] = OrderedDict()
+        self._lock = threading.Lock()  # downloads may run in several threads
+
+    def record(self, path: Path, sha: str) -> None:
+        key = _identity(path)
+        with self._lock:
+            self._shas[key] = sha
+            while len(self._shas) > self.LIMIT:
+                self._shas.popitem(last=False)
+
+    def take(self, path: Path) -> tuple[int, str] | None:
+        key = _identity(path)
+        with self._lock:
+            sha = self._shas.pop(key, None)
+        return None if sha is None else (key[2], sha)
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    found = path.stat()
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+_LEDGER = _Ledger()
 
 
 def is_archive(path: Path) -> bool:
@@ -128,8 +187,7 @@ def _unkept(relative: str, kind: str) -> InvalidInputError:
 
 def entries_of_directory(root: Path) -> Iterator[FileEntry]:
     for relative, full in iter_directory(root):
-        with full.open("rb") as stream:
-            size, sha = hash_stream(stream)
+        size, sha = file_sha256(full)
         yield FileEntry(relative, size, sha)
 
 

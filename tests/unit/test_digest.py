@@ -8,11 +8,13 @@ import random
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 
-from modelport.artifacts import pack_tar_gz
-from modelport.digest import FileEntry, digest_path, manifest_digest
+import modelport.digest as digest_module
+from modelport.artifacts import pack_tar_gz, tar_gz_stream
+from modelport.digest import FileEntry, digest_path, manifest_digest, write_hashed
 from modelport.errors import InvalidInputError
 
 FILES = {
@@ -134,3 +136,61 @@ def test_a_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as caught:
         digest_path(tmp_path / "absent")
     assert "absent" in str(caught.value)
+
+
+def _reads_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the files `digest_path` reads (hash_stream calls without a sink)."""
+    reads: list[int] = []
+    real = digest_module.hash_stream
+
+    def counting(stream: digest_module.Readable, sink: IO[bytes] | None = None) -> tuple[int, str]:
+        if sink is None:
+            reads.append(1)
+        return real(stream, sink)
+
+    monkeypatch.setattr(digest_module, "hash_stream", counting)
+    return reads
+
+
+def test_a_file_written_while_hashed_is_not_read_again_by_the_check_that_follows(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_hashed(io.BytesIO(FILES["weights/w.bin"]), out / "w.bin")
+    expected = manifest_digest(
+        [FileEntry("w.bin", len(FILES["weights/w.bin"]), _sha(FILES["weights/w.bin"]))]
+    )
+    reads = _reads_counted(monkeypatch)
+    assert digest_path(out) == expected
+    assert reads == []
+    assert digest_path(out) == expected  # a kept hash serves once; later checks read
+    assert reads == [1]
+
+
+def test_a_file_changed_after_it_was_written_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_hashed(io.BytesIO(b"as downloaded"), out / "w.bin")
+    (out / "w.bin").write_bytes(b"tampered with, and longer")
+    reads = _reads_counted(monkeypatch)
+    entry = FileEntry("w.bin", 25, _sha(b"tampered with, and longer"))
+    assert digest_path(out) == manifest_digest([entry])
+    assert reads == [1]
+
+
+def test_a_streamed_tar_gz_is_the_packed_one(tree: Path, tmp_path: Path) -> None:
+    packed = io.BytesIO()
+    pack_tar_gz(tree, packed)
+    with tar_gz_stream(tree) as stream:
+        streamed = stream.read()
+    assert streamed == packed.getvalue()
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(streamed)
+    assert digest_path(archive) == digest_path(tree)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

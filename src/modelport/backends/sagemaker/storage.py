@@ -1,20 +1,18 @@
-"""Artifacts in S3: ``model.tar.gz`` up (packed in a temporary file, managed multipart
-transfer) and back down (unpacked into files), in constant memory."""
+"""Artifacts in S3: ``model.tar.gz`` up (packed as it is sent, managed multipart
+transfer) and back down (unpacked and hashed in one pass), in constant memory."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from boto3.s3.transfer import TransferConfig
 
-from modelport.artifacts import pack_tar_gz, unpack_tar_gz
+from modelport.artifacts import tar_gz_stream, unpack_tar_gz
 from modelport.digest import ARCHIVE_SUFFIXES, is_archive, safe_member_path
 from modelport.errors import ConflictError, InvalidInputError, VersionNotFoundError
-from modelport.scratch import scratch_dir
 
 ARCHIVE_NAME = "model.tar.gz"
 DIGEST_METADATA = "modelport-digest"  # S3 user metadata: lets a retried upload be skipped
@@ -55,13 +53,13 @@ class ArtifactStore:
         extra: dict[str, Any] = {"ContentType": "application/gzip"}
         if digest is not None:
             extra["Metadata"] = {DIGEST_METADATA: digest}
-        # A named file, not a stream: upload_file reads parts from disk as it sends them,
-        # where upload_fileobj buffers them in memory.
-        with scratch_dir("upload") as tmp:
-            packed = tmp / "model.tar.gz"
-            with packed.open("wb") as sink:
-                _pack(source, sink, self.gzip_level)
-            self.s3.upload_file(str(packed), bucket, key, ExtraArgs=extra, Config=TRANSFER)
+        if is_archive(source):  # already packed: parts are read from it as they are sent
+            self.s3.upload_file(str(source), bucket, key, ExtraArgs=extra, Config=TRANSFER)
+            return uri
+        # Packed while it is sent: no packed copy is written and read back. s3transfer
+        # holds at most max_in_memory_upload_chunks parts of a stream in memory.
+        with tar_gz_stream(source, self.gzip_level) as packed:
+            self.s3.upload_fileobj(packed, bucket, key, ExtraArgs=extra, Config=TRANSFER)
         return uri
 
     def fetch(self, uri: str, dest: Path) -> None:
@@ -107,11 +105,3 @@ class ArtifactStore:
                 return None
             raise
         return str((head.get("Metadata") or {}).get(DIGEST_METADATA) or "")
-
-
-def _pack(source: Path, out: IO[bytes], gzip_level: int) -> None:
-    if is_archive(source):
-        with source.open("rb") as archive:
-            shutil.copyfileobj(archive, out, 1024 * 1024)
-    else:  # a directory, or a single file as an archive holding just that file
-        pack_tar_gz(source, out, gzip_level)

@@ -460,7 +460,7 @@ class Registry:
         )
         name, version = mv.name, mv.version
         try:
-            self._call(lambda: self.backend.append_events(name, version, [event]))
+            self._log_once(event, _APPROVAL_KINDS)
             self._call(lambda: self.backend.write_approval(name, version, approval, reason))
         finally:
             self.cache.evict(name)
@@ -492,7 +492,7 @@ class Registry:
         backend = self.backend
         holds = True
         try:
-            self._call(lambda: backend.append_events(name, version, [event]))
+            event = self._log_once(event, frozenset({EventKind.TRANSITIONED}))
             if self._is_pointer_stage(stage):
                 self._call(lambda: backend.set_pointer(name, stage, version))
             if self._is_pointer_stage(mv.stage):
@@ -507,6 +507,21 @@ class Registry:
             return self._exact(mv.ref)
         aliases = tuple(a for a in mv.aliases if a != stage)
         return mv.model_copy(update={"stage": stage, "aliases": aliases, "updated_at": event.at})
+
+    def _log_once(self, event: Event, kinds: frozenset[EventKind]) -> Event:
+        """Append ``event`` unless the version's last event of ``kinds`` is the same change
+        left unfinished (logged, then the process died before the write that follows):
+        the version still reads the old value, so that change never happened twice and
+        the run again finishes it under the first event. Safe because every move away
+        from a stage or an approval logs an event on the version that moves, and a
+        version's creation here (registered, migrated) ends what its trail said before."""
+        name, version = event.name, event.version
+        logged = self._call(lambda: self.backend.read_events(name, version))
+        last = next((e for e in reversed(logged) if e.kind in kinds | _FRESH_STARTS), None)
+        if last is not None and _same_change(last, event):
+            return last
+        self._call(lambda: self.backend.append_events(name, version, [event]))
+        return event
 
     def _release(self, name: str, version: str, stage: str) -> None:
         """Let go of ``stage``'s pointer if it still names ``version`` (a promotion of
@@ -856,6 +871,20 @@ def _stage_rank(stage: str) -> tuple[int, str]:
     """Production outranks staging outranks custom stages, for a version holding two."""
     order = {Stage.PRODUCTION.value: 0, Stage.STAGING.value: 1}
     return order.get(stage, 2), stage
+
+
+_APPROVAL_KINDS = frozenset({EventKind.APPROVED, EventKind.REJECTED})
+# A version (re)created here: what its trail said before (a migrated trail) is not pending.
+_FRESH_STARTS = frozenset({EventKind.REGISTERED, EventKind.MIGRATED})
+
+
+def _same_change(logged: Event, event: Event) -> bool:
+    return (logged.kind, logged.from_, logged.to, logged.rolled_back) == (
+        event.kind,
+        event.from_,
+        event.to,
+        event.rolled_back,
+    )
 
 
 def _open_entries(log: list[Event], stage: str) -> dict[str, Event]:

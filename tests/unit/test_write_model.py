@@ -3,6 +3,7 @@ built with the memory backend's own primitives."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,30 +136,75 @@ def test_a_retried_register_records_one_registered_event(
     assert registered.id == derived_event_id("registered", "fraud", "build-42")
 
 
-class _KilledBeforeTheStageWrite(Exception):
-    """Stands for a process killed between a transition's event and its stage write."""
+class _Killed(Exception):
+    """Stands for a process killed between a change's event and the write that follows."""
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="known bug: a transition logs its event (a fresh id) before it writes the stage "
-    "field; killed in between and run again, it logs a second event for one change "
-    "(found by tests/migration/test_kill_into_rigs.py on Vertex and Azure ML)",
-)
-def test_a_transition_retried_after_its_event_logs_it_once(model_dir: Path) -> None:
-    reg = mp.connect("memory://")
-    mv = reg.register("m", model_dir)
-    backend = _backend(reg)
-    write_stage = backend.write_stage
+def _killed_once(backend: MemoryBackend, method: str) -> None:
+    real = getattr(backend, method)
 
     def killed(*args: object, **kwargs: object) -> None:
-        backend.write_stage = write_stage  # type: ignore[method-assign]
-        raise _KilledBeforeTheStageWrite
+        setattr(backend, method, real)
+        raise _Killed
 
-    backend.write_stage = killed  # type: ignore[method-assign]
-    with pytest.raises(_KilledBeforeTheStageWrite):
-        reg.transition(mv.ref, "archived")
-    reg.transition(mv.ref, "archived")  # the run again
-    moves = [e for e in reg.history(mv.ref) if e.kind == mp.EventKind.TRANSITIONED]
-    assert len(moves) == 1
+    setattr(backend, method, killed)
+
+
+@pytest.mark.parametrize(
+    ("change", "killed_before", "kind", "outcome"),
+    [
+        (
+            lambda reg, ref: reg.transition(ref, "archived"),
+            "write_stage",
+            "transitioned",
+            ("archived", mp.Approval.APPROVED),
+        ),
+        (
+            lambda reg, ref: reg.transition(ref, "production"),
+            "set_pointer",
+            "transitioned",
+            ("production", mp.Approval.APPROVED),
+        ),
+        (
+            lambda reg, ref: reg.approve(ref),
+            "write_approval",
+            "approved",
+            ("development", mp.Approval.APPROVED),
+        ),
+    ],
+    ids=["archive", "promote", "approve"],
+)
+def test_a_change_run_again_after_its_event_logs_it_once(
+    model_dir: Path,
+    change: Callable[[mp.Registry, str], object],
+    killed_before: str,
+    kind: str,
+    outcome: tuple[str, mp.Approval],
+) -> None:
+    reg = mp.connect("memory://")
+    mv = reg.register("m", model_dir)
+    if kind == "transitioned":  # promotion needs an approved version
+        reg.approve(mv.ref)
+    _killed_once(_backend(reg), killed_before)
+    with pytest.raises(_Killed):
+        change(reg, mv.ref)
+    change(reg, mv.ref)  # the run again
+    assert [e.kind.value for e in reg.history(mv.ref)].count(kind) == 1
+    after = reg.resolve(mv.ref)
+    assert (after.stage, after.approval) == outcome
+
+
+def test_the_same_change_made_twice_for_real_is_logged_twice(
+    registry: mp.Registry, model_dir: Path
+) -> None:
+    mv = registry.register("m", model_dir)
+    for stage in ("staging", "development", "staging"):
+        registry.transition(mv.ref, stage)
+    moves = [
+        (e.from_, e.to) for e in registry.history(mv.ref) if e.kind == mp.EventKind.TRANSITIONED
+    ]
+    assert moves == [
+        ("development", "staging"),
+        ("staging", "development"),
+        ("development", "staging"),
+    ]

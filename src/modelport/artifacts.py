@@ -40,6 +40,25 @@ def materialize(source: Path, dest_dir: Path) -> None:
         shutil.copyfile(source, dest_dir / source.name)
 
 
+def link_tree(source: Path, dest_dir: Path) -> None:
+    """Lay a local artifact out in ``dest_dir`` as `materialize` does, but as links to
+    its files rather than copies (an archive is still unpacked).
+
+    For an upload that reads files by path (MLflow's, Azure's, Vertex's ``log_artifacts``
+    and the like follow links): it sends the originals without copying a large artifact
+    first. ``dest_dir`` is for reading only: a write through a link changes the source.
+    """
+    if not source.is_dir() and is_archive(source):
+        materialize(source, dest_dir)
+        return
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    members = iter_directory(source) if source.is_dir() else iter([(source.name, source)])
+    for relative, full in members:
+        target = dest_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(full.resolve())
+
+
 def pack_tar_gz(source: Path, out: IO[bytes], compresslevel: int = 0) -> None:
     """Write ``source`` (a directory's files, or one file) to ``out`` as a gzipped tar."""
     for chunk in tar_gz_chunks(source, compresslevel):

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 import modelport as mp
-from modelport.artifacts import materialize, pack_tar_gz, publish, staging_dir, unpack_tar_gz
+from modelport.artifacts import (
+    link_tree,
+    materialize,
+    pack_tar_gz,
+    publish,
+    staging_dir,
+    unpack_tar_gz,
+)
 from modelport.digest import digest_path
 from modelport.errors import IntegrityError, InvalidInputError
 
@@ -131,3 +138,29 @@ def test_a_failed_integrity_check_leaves_the_old_download_in_place(
     assert caught.value.version == "1"
     assert files_under(dest) == {"previous.bin": b"previous model"}
     assert leftovers(tmp_path, "deploy") == []
+
+
+@pytest.mark.parametrize("kind", ["dir", "tar.gz", "file"])
+def test_link_tree_lays_out_the_same_files_without_copying_them(
+    model_dir: Path, tmp_path: Path, kind: str
+) -> None:
+    source = model_dir
+    if kind == "tar.gz":
+        source = tmp_path / "model.tar.gz"
+        with source.open("wb") as out:
+            pack_tar_gz(model_dir, out)
+    elif kind == "file":
+        source = model_dir / "MLmodel"
+    dest = tmp_path / "dest"
+    link_tree(source, dest)
+    assert digest_path(dest) == digest_path(source)
+    linked = [p for p in dest.rglob("*") if p.is_symlink()]
+    assert bool(linked) == (kind != "tar.gz")  # an archive has no files to link to
+
+
+def test_link_tree_leaves_out_a_download_marker(model_dir: Path, tmp_path: Path) -> None:
+    expected = digest_path(model_dir)
+    (model_dir / ".modelport.json").write_text('{"digest": "x"}')
+    link_tree(model_dir, tmp_path / "dest")
+    assert not (tmp_path / "dest" / ".modelport.json").exists()
+    assert digest_path(tmp_path / "dest") == expected

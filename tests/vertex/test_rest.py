@@ -18,7 +18,7 @@ from google.cloud.aiplatform_v1 import types
 
 import modelport as mp
 from modelport.testing.vertex import VertexRegistryService
-from modelport.testing.vertex.grpc_server import MODEL_METHODS, OPERATION_METHODS
+from modelport.testing.vertex.grpc_server import METADATA_METHODS, MODEL_METHODS, OPERATION_METHODS
 from modelport.testing.vertex.rest_server import routes
 from tests.backends.vertex_fixtures import VertexRig
 
@@ -61,7 +61,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def test_every_served_method_has_the_route_of_the_clients_http_rule() -> None:
     served = {route.rpc for route in routes()}
-    assert served == set(MODEL_METHODS) | set(OPERATION_METHODS)
+    assert served == set(MODEL_METHODS) | set(OPERATION_METHODS) | set(METADATA_METHODS)
     get_model = next(r for r in routes() if r.rpc == "GetModel")
     assert get_model.http_method == "GET"
     assert get_model.pattern.fullmatch("/v1/projects/p/locations/l/models/m@2")

@@ -18,7 +18,7 @@ from typing import ClassVar, Generic, TypeVar
 
 from modelport.backends.kit.options import BackendOptions
 from modelport.errors import UnsupportedOperation
-from modelport.models import Approval, Event, ModelVersion, VersionDraft
+from modelport.models import Approval, Event, Lineage, ModelVersion, VersionDraft
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -181,6 +181,12 @@ class Backend(ABC):
             capability=Capability.ALIASES.value,
             url=str(self.url),
         )
+
+    def read_lineage(self, record: ModelVersion) -> Lineage:
+        """The version's lineage: the record's, completed with what the backend itself
+        knows (its lineage graph, say). Read when lineage is asked for, never on resolve;
+        by default the record's."""
+        return record.lineage
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections and servers."""

@@ -25,10 +25,15 @@ Calls per primitive (each retried as a whole by the facade):
 - ``write_stage``/``write_approval``: 1 ``GetModel`` + 1 ``UpdateModel`` of the labels
   with the etag read (again on a stale etag: no concurrent label write is lost).
 - ``append_events``: per event 1 GCS object + 1 per stage it enters or leaves.
+- ``read_lineage`` (``Registry.lineage`` only): 1 ``GetModel`` + 1
+  ``QueryArtifactLineageSubgraph`` when the version has a metadata artifact.
+- ``create_version`` with a run or datasets in its lineage adds 1 ``CreateExecution`` + 1
+  ``CreateArtifact`` per dataset + 1 ``AddExecutionEvents`` (see `.lineage`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
@@ -39,17 +44,25 @@ from typing import Any
 
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
-from modelport.backends.vertex import naming, translate
+from modelport.backends.vertex import lineage, naming, translate
 from modelport.backends.vertex.config import VertexConfig, VertexOptions, parse_config
 from modelport.backends.vertex.errors import ERRORS, is_stale
-from modelport.backends.vertex.session import model_client, storage_client
+from modelport.backends.vertex.session import metadata_client, model_client, storage_client
 from modelport.backends.vertex.storage import GcsStore
 from modelport.errors import (
     ConflictError,
     ModelNotFoundError,
     VersionNotFoundError,
 )
-from modelport.models import Approval, Event, EventKind, ModelVersion, Stage, VersionDraft
+from modelport.models import (
+    Approval,
+    Event,
+    EventKind,
+    Lineage,
+    ModelVersion,
+    Stage,
+    VersionDraft,
+)
 from modelport.urls import RegistryURL
 
 JsonDict = dict[str, Any]
@@ -65,6 +78,7 @@ _PLAIN_FIELDS = (
     "display_name",
     "pipeline_job",
     "training_pipeline",
+    "metadata_artifact",
 )
 _TIME_FIELDS = ("version_create_time", "version_update_time")
 
@@ -86,6 +100,7 @@ class VertexBackend(Backend):
         self._shown = str(url)
         self._lock = threading.Lock()
         self._client: Any = None
+        self._metadata: Any = None  # the MetadataServiceClient, made when lineage needs it
         self._storage: Any = None
         self._pending: dict[str, Any] = {}  # register token -> its unfinished upload
         self._held: set[tuple[str, str]] = set()  # versions known to carry mp-held
@@ -157,6 +172,23 @@ class VertexBackend(Backend):
         with ERRORS.translating(self._ctx(name, subject=store.location(name))):
             return store.stage_log(name, stage)
 
+    def read_lineage(self, record: ModelVersion) -> Lineage:
+        model = self._version(record.name, record.version)
+        artifact = str(model["metadata_artifact"])
+        subgraph = None
+        if artifact:
+            from google.cloud.aiplatform_v1 import types
+
+            request = types.QueryArtifactLineageSubgraphRequest(
+                artifact=artifact, max_hops=lineage.LINEAGE_HOPS
+            )
+            subgraph = self._meta_call(
+                self._ctx(record.name, record.version, subject=artifact),
+                "query_artifact_lineage_subgraph",
+                request=request,
+            )
+        return lineage.completed(record.lineage, lineage.native_lineage(model, subgraph))
+
     def fetch_artifact(self, uri: str, dest: Path) -> None:
         with ERRORS.translating(Context(self._shown, subject=uri)):
             self._gcs().fetch(uri, dest)
@@ -188,6 +220,7 @@ class VertexBackend(Backend):
             if version is None:
                 version = self._upload(draft, key, exists)
         model = self._version(draft.name, version)
+        self._write_lineage(draft, key, version, str(model["metadata_artifact"]))
         self._append_history(draft.name, version, draft.history)
         return self._record(draft.name, model)
 
@@ -229,9 +262,11 @@ class VertexBackend(Backend):
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
+            metadata, self._metadata = self._metadata, None
             storage, self._storage = self._storage, None
-        if client is not None:
-            client.transport.close()
+        for gapic in (client, metadata):
+            if gapic is not None:
+                gapic.transport.close()
         if storage is not None:
             storage.close()
 
@@ -303,6 +338,48 @@ class VertexBackend(Backend):
         except ModelNotFoundError:
             return False, None
         return True, (str(models[0]["version_id"]) if models else None)
+
+    def _write_lineage(self, draft: VersionDraft, key: str, version: str, artifact: str) -> None:
+        """The draft's run and datasets as an ML Metadata execution that made the version's
+        artifact; every write is found again by a retry (see `.lineage`)."""
+        if not artifact or not lineage.wants_writing(draft.lineage):
+            return
+        from google.cloud.aiplatform_v1 import types
+
+        ctx = self._ctx(draft.name, version, subject=artifact)
+        store = artifact.split("/artifacts/", 1)[0]
+        execution = types.Execution(
+            display_name=f"modelport register {draft.name}/{version}"[:128],
+            schema_title=lineage.RUN_SCHEMA,
+            state=types.Execution.State.COMPLETE,
+            metadata=lineage.run_metadata(draft.lineage),
+        )
+        run = self._created(
+            ctx, "create_execution", store, execution, lineage.execution_id(key), "executions"
+        )
+        events = [types.Event(artifact=artifact, type_=types.Event.Type.OUTPUT)]
+        for dataset in draft.lineage.datasets:
+            made = types.Artifact(
+                display_name=dataset.uri[:128],
+                uri=dataset.uri,
+                schema_title=lineage.DATASET_SCHEMA,
+                metadata=lineage.dataset_metadata(dataset),
+            )
+            name = self._created(
+                ctx, "create_artifact", store, made, lineage.dataset_id(dataset), "artifacts"
+            )
+            events.append(types.Event(artifact=name, type_=types.Event.Type.INPUT))
+        self._meta_call(ctx, "add_execution_events", execution=run, events=events)
+
+    def _created(
+        self, ctx: Context, method: str, store: str, message: Any, wanted_id: str, kind: str
+    ) -> str:
+        """Create an execution or artifact under its own id; one already there (made by an
+        earlier attempt, or the same dataset for another version) is taken as it is."""
+        field = method.removeprefix("create_")
+        with contextlib.suppress(ConflictError):
+            self._meta_call(ctx, method, parent=store, **{field: message, f"{field}_id": wanted_id})
+        return f"{store}/{kind}/{wanted_id}"
 
     def _append_history(self, name: str, version: str, history: Sequence[Event]) -> None:
         """The draft's events; a version that already has events was made by an earlier
@@ -436,6 +513,15 @@ class VertexBackend(Backend):
 
     def _call(self, ctx: Context, method: str, **request: Any) -> Any:
         client = self._model_client()
+        with ERRORS.translating(ctx):
+            return getattr(client, method)(**request, retry=None, timeout=self.config.timeout)
+
+    def _meta_call(self, ctx: Context, method: str, **request: Any) -> Any:
+        with self._lock:
+            if self._metadata is None:
+                with ERRORS.translating(self._ctx()):
+                    self._metadata = metadata_client(self.config)
+            client = self._metadata
         with ERRORS.translating(ctx):
             return getattr(client, method)(**request, retry=None, timeout=self.config.timeout)
 

@@ -16,23 +16,37 @@ def model_client(config: VertexConfig) -> Any:
     """A ``ModelServiceClient`` on the URL's transport; no SDK retry (every call passes
     ``retry=None``)."""
     from google.cloud.aiplatform_v1 import ModelServiceClient
+    from google.cloud.aiplatform_v1.services.model_service.transports.grpc import (
+        ModelServiceGrpcTransport,
+    )
 
+    return _client(config, ModelServiceClient, ModelServiceGrpcTransport)
+
+
+def metadata_client(config: VertexConfig) -> Any:
+    """A ``MetadataServiceClient`` (ML Metadata, for lineage) like `model_client`."""
+    from google.cloud.aiplatform_v1 import MetadataServiceClient
+    from google.cloud.aiplatform_v1.services.metadata_service.transports.grpc import (
+        MetadataServiceGrpcTransport,
+    )
+
+    return _client(config, MetadataServiceClient, MetadataServiceGrpcTransport)
+
+
+def _client(config: VertexConfig, client_class: Any, grpc_transport: Any) -> Any:
     if config.local and config.transport == "grpc":
         import grpc
-        from google.cloud.aiplatform_v1.services.model_service.transports.grpc import (
-            ModelServiceGrpcTransport,
-        )
 
         channel = grpc.insecure_channel(urlsplit(config.endpoint).netloc)
-        return ModelServiceClient(transport=ModelServiceGrpcTransport(channel=channel))
+        return client_class(transport=grpc_transport(channel=channel))
     options = {"api_endpoint": api_endpoint(config)}
     if config.local:
-        return ModelServiceClient(
+        return client_class(
             credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
             transport=config.transport,
             client_options=options,
         )
-    return ModelServiceClient(transport=config.transport, client_options=options)
+    return client_class(transport=config.transport, client_options=options)
 
 
 def api_endpoint(config: VertexConfig) -> str:

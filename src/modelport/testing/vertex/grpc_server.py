@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 MODEL_SERVICE = "google.cloud.aiplatform.v1.ModelService"
+METADATA_SERVICE = "google.cloud.aiplatform.v1.MetadataService"
 OPERATIONS_SERVICE = "google.longrunning.Operations"
 
 # method -> (request class, response class); proto-plus classes or raw protobuf ones.
@@ -25,6 +26,28 @@ MODEL_METHODS: dict[str, tuple[Any, Any]] = {
     "UpdateModel": (types.UpdateModelRequest, types.Model),
     "MergeVersionAliases": (types.MergeVersionAliasesRequest, types.Model),
     "DeleteModelVersion": (types.DeleteModelVersionRequest, operations_pb2.Operation),
+}
+# The part of ML Metadata modelport uses, and what a test needs to build a lineage graph.
+METADATA_METHODS: dict[str, tuple[Any, Any]] = {
+    "CreateArtifact": (types.CreateArtifactRequest, types.Artifact),
+    "GetArtifact": (types.GetArtifactRequest, types.Artifact),
+    "CreateExecution": (types.CreateExecutionRequest, types.Execution),
+    "GetExecution": (types.GetExecutionRequest, types.Execution),
+    "CreateContext": (types.CreateContextRequest, types.Context),
+    "GetContext": (types.GetContextRequest, types.Context),
+    "AddContextArtifactsAndExecutions": (
+        types.AddContextArtifactsAndExecutionsRequest,
+        types.AddContextArtifactsAndExecutionsResponse,
+    ),
+    "AddExecutionEvents": (types.AddExecutionEventsRequest, types.AddExecutionEventsResponse),
+    "QueryArtifactLineageSubgraph": (
+        types.QueryArtifactLineageSubgraphRequest,
+        types.LineageSubgraph,
+    ),
+    "QueryExecutionInputsAndOutputs": (
+        types.QueryExecutionInputsAndOutputsRequest,
+        types.LineageSubgraph,
+    ),
 }
 OPERATION_METHODS: dict[str, tuple[Any, Any]] = {
     "GetOperation": (operations_pb2.GetOperationRequest, operations_pb2.Operation),
@@ -102,10 +125,12 @@ def _handler(method: str, classes: tuple[Any, Any], dispatch: Dispatch) -> grpc.
 
 
 def start_server(dispatch: Dispatch, workers: int = 16) -> tuple[grpc.Server, int]:
-    """A gRPC server on a free 127.0.0.1 port serving both services through ``dispatch``."""
+    """A gRPC server on a free 127.0.0.1 port serving the three services through
+    ``dispatch``."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
     for service, methods in (
         (MODEL_SERVICE, MODEL_METHODS),
+        (METADATA_SERVICE, METADATA_METHODS),
         (OPERATIONS_SERVICE, OPERATION_METHODS),
     ):
         handlers = {name: _handler(name, classes, dispatch) for name, classes in methods.items()}

@@ -15,13 +15,16 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import grpc
+from google.cloud.aiplatform_v1.services.metadata_service.transports.rest_base import (
+    _BaseMetadataServiceRestTransport as MetadataRestRules,
+)
 from google.cloud.aiplatform_v1.services.model_service.transports.rest_base import (
     _BaseModelServiceRestTransport as RestRules,
 )
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from .grpc_server import MODEL_METHODS, OPERATION_METHODS
+from .grpc_server import METADATA_METHODS, MODEL_METHODS, OPERATION_METHODS
 from .rules import RpcError
 
 # What the service answers, by gRPC code (google.rpc.Code's HTTP mapping).
@@ -73,9 +76,9 @@ class Route:
         return self.request_class.wrap(message) if proto_plus else message
 
 
-def _rule(rpc: str) -> dict[str, str]:
+def _rule(rpc: str, transport: Any) -> dict[str, str]:
     """The first HTTP rule of ``rpc`` in the GAPIC REST transport (the one it calls)."""
-    rules: list[dict[str, str]] = getattr(RestRules, f"_Base{rpc}")._get_http_options()
+    rules: list[dict[str, str]] = getattr(transport, f"_Base{rpc}")._get_http_options()
     return rules[0]
 
 
@@ -97,10 +100,18 @@ def _pattern(uri: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
 
 
 def routes() -> list[Route]:
-    """Every route the rig serves: the model methods and GetOperation."""
+    """Every route the rig serves: the model and metadata methods, and GetOperation."""
     table = []
-    for rpc, (request_class, _) in (MODEL_METHODS | OPERATION_METHODS).items():
-        rule = _rule(rpc)
+    services = [
+        (MODEL_METHODS | OPERATION_METHODS, RestRules),
+        (METADATA_METHODS, MetadataRestRules),
+    ]
+    for rpc, request_class, transport in (
+        (rpc, classes[0], transport)
+        for methods, transport in services
+        for rpc, classes in methods.items()
+    ):
+        rule = _rule(rpc, transport)
         pattern, fields = _pattern(rule["uri"])
         table.append(
             Route(rpc, rule["method"].upper(), pattern, fields, rule.get("body"), request_class)

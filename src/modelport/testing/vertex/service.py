@@ -1,5 +1,5 @@
-"""``VertexRegistryService``: the registry served over gRPC on 127.0.0.1, and
-``GcsEmulator``: gcp-storage-emulator in memory, for the artifacts."""
+"""``VertexRegistryService``: the registry served over gRPC and REST on 127.0.0.1 (GCS:
+`.gcs`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import grpc
 from google.auth.credentials import AnonymousCredentials
 
 from .faults import FaultInjector
-from .grpc_server import start_server
+from .gcs import PROJECT, GcsEmulator
+from .grpc_server import METADATA_METHODS, start_server
+from .metadata import MetadataState
 from .rest_server import RestFace
 from .rules import RpcError
 from .state import ModelRegistryState
 
-PROJECT = "modelport-rig"
+__all__ = ["LOCATION", "PROJECT", "GcsEmulator", "VertexRegistryService", "vertex_url"]
 LOCATION = "us-central1"
 
 
@@ -31,7 +33,7 @@ class VertexRegistryService:
         self.faults = FaultInjector(seed=seed)
         self.calls: Counter[str] = Counter()  # every request, by method, faulted or not
         self.internal_errors: list[str] = []  # exceptions inside the fake
-        self.state = ModelRegistryState(project, location)
+        self.state, self.metadata = _states(project, location)
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
         self._port = 0
@@ -104,6 +106,28 @@ class VertexRegistryService:
         channel = grpc.insecure_channel(self.target)
         return ModelServiceClient(transport=ModelServiceGrpcTransport(channel=channel))
 
+    def metadata_client(self, transport: str = "grpc") -> Any:
+        """A plain ``aiplatform_v1.MetadataServiceClient`` pointed at this rig."""
+        from google.cloud.aiplatform_v1 import MetadataServiceClient
+
+        if transport == "rest":
+            return MetadataServiceClient(
+                credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                transport="rest",
+                client_options={"api_endpoint": self.rest_endpoint},
+            )
+        from google.cloud.aiplatform_v1.services.metadata_service.transports.grpc import (
+            MetadataServiceGrpcTransport,
+        )
+
+        channel = grpc.insecure_channel(self.target)
+        return MetadataServiceClient(transport=MetadataServiceGrpcTransport(channel=channel))
+
+    @property
+    def metadata_store(self) -> str:
+        """The ``default`` metadata store's resource name."""
+        return self.metadata.store_name
+
     def url(
         self, bucket: str, storage_endpoint: str, *, transport: str = "grpc", **options: str | None
     ) -> str:
@@ -122,7 +146,7 @@ class VertexRegistryService:
         """Forget every model, operation, call, fault and recorded error."""
         with self._lock:
             polls = self.state.lro_polls
-            self.state = ModelRegistryState(self.project, self.location)
+            self.state, self.metadata = _states(self.project, self.location)
             self.state.lro_polls = polls
             self.calls.clear()
             self.internal_errors.clear()
@@ -149,7 +173,8 @@ class VertexRegistryService:
         return result, None
 
     def _run(self, method: str, request: Any) -> tuple[Any, RpcError | None]:
-        handler = getattr(self.state, _snake(method))
+        served = self.metadata if method in METADATA_METHODS else self.state
+        handler = getattr(served, _snake(method))
         try:
             with self._lock:
                 return handler(request), None
@@ -160,49 +185,11 @@ class VertexRegistryService:
             return None, RpcError(grpc.StatusCode.INTERNAL, f"the rig failed: {exc!r}")
 
 
-class GcsEmulator:
-    """gcp-storage-emulator (PyPI) in memory on a free 127.0.0.1 port."""
-
-    def __init__(self) -> None:
-        self._server: Any = None
-
-    def __enter__(self) -> GcsEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> GcsEmulator:
-        if self._server is None:
-            from gcp_storage_emulator.server import create_server
-
-            self._server = create_server("127.0.0.1", 0, in_memory=True)
-            self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    @property
-    def endpoint(self) -> str:
-        if self._server is None:
-            raise RuntimeError("GcsEmulator is not started")
-        return f"http://127.0.0.1:{self._server._api._httpd.server_address[1]}"
-
-    def client(self, project: str = PROJECT) -> Any:
-        """A plain ``google.cloud.storage.Client`` of the emulator."""
-        from google.cloud.storage import Client
-
-        return Client(
-            project=project,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            client_options={"api_endpoint": self.endpoint},
-        )
-
-    def create_bucket(self, bucket: str) -> None:
-        self.client().create_bucket(bucket)
+def _states(project: str, location: str) -> tuple[ModelRegistryState, MetadataState]:
+    """A model registry whose uploads make their artifact in the metadata store."""
+    state, metadata = ModelRegistryState(project, location), MetadataState(project, location)
+    state.make_artifact = metadata.model_artifact
+    return state, metadata
 
 
 def vertex_url(

@@ -68,6 +68,8 @@ class ModelRegistryState:
         self.project = project
         self.location = location
         self.lro_polls = 0  # GetOperation polls an upload takes before it is done
+        # The metadata store's artifact for a new version (its metadata_artifact), if any.
+        self.make_artifact: Callable[[types.Model], str] | None = None
         self._models: dict[str, _Model] = {}
         self._operations: dict[str, _PendingOperation | operations_pb2.Operation] = {}
         self._ids = itertools.count(1_000_000_001)
@@ -322,6 +324,8 @@ class ModelRegistryState:
         )
         if "metadata" in model:
             stored.metadata = model.metadata
+        if self.make_artifact is not None:
+            stored.metadata_artifact = self.make_artifact(stored)
         aliases = list(dict.fromkeys(model.version_aliases))
         if not owner.versions and DEFAULT_ALIAS not in aliases:
             aliases.append(DEFAULT_ALIAS)  # the first version is the default

@@ -39,6 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.backends helpers
 
@@ -115,12 +116,15 @@ class Side:
 
 @dataclass
 class Scenario:
-    """The four operations of one scenario; each takes the round's scratch folder."""
+    """The timed operations of one scenario, each given the round's scratch folder (a
+    scenario without downloads has no ``*_down``), and untimed work before each round."""
 
     raw_up: Callable[[Path], None]
-    raw_down: Callable[[Path], None]
     mp_up: Callable[[Path], None]
-    mp_down: Callable[[Path], None]
+    raw_down: Callable[[Path], None] | None = None
+    mp_down: Callable[[Path], None] | None = None
+    prepare: Callable[[int], None] = lambda _: None
+    verbs: tuple[str, str] = ("register", "download")
 
 
 def timed(side: Side, call: Callable[[Path], None], scratch: Path) -> None:
@@ -135,18 +139,19 @@ def timed(side: Side, call: Callable[[Path], None], scratch: Path) -> None:
 
 
 def run(name: str, scenario: Scenario, size: int, rounds: int, root: Path) -> None:
-    sides = {key: Side() for key in ("raw up", "mp up", "raw down", "mp down")}
-    calls = {
-        "raw up": scenario.raw_up,
-        "mp up": scenario.mp_up,
-        "raw down": scenario.raw_down,
-        "mp down": scenario.mp_down,
-    }
+    calls = {"raw up": scenario.raw_up, "mp up": scenario.mp_up}
+    if scenario.raw_down is not None and scenario.mp_down is not None:
+        calls |= {"raw down": scenario.raw_down, "mp down": scenario.mp_down}
+    sides = {key: Side() for key in calls}
     for index in range(rounds):
-        order = list(calls) if index % 2 == 0 else ["mp up", "raw up", "mp down", "raw down"]
+        scenario.prepare(index)
+        # Who goes first alternates: the second of a pair finds warmer caches.
+        order = list(calls) if index % 2 == 0 else [*calls][1::-1] + [*calls][:1:-1]
         for key in order:
             timed(sides[key], calls[key], root / f"{name}-{index}-{key.replace(' ', '-')}")
-    for direction, verb in (("up", "register"), ("down", "download")):
+    for direction, verb in zip(("up", "down"), scenario.verbs, strict=True):
+        if f"raw {direction}" not in sides:
+            continue
         raw, ours = sides[f"raw {direction}"], sides[f"mp {direction}"]
         ratio = ours.rate(size) / raw.rate(size)
         print(
@@ -190,27 +195,40 @@ def mlflow_scenario(tracking_uri: str, artifact: Path, name: str) -> Scenario:
     return Scenario(raw_up, raw_down, mp_up, mp_down)
 
 
-def sagemaker_scenario(s3_endpoint: str, artifact: Path) -> Scenario:
+@dataclass(frozen=True)
+class SageMakerRig:
+    url: str  # modelport's URL of the rig
+    s3: Any  # a boto3 S3 client of the same moto server
+    bucket: str
+
+
+def sagemaker_rig(stack: contextlib.ExitStack, s3_endpoint: str) -> SageMakerRig:
+    """The SageMaker registry service (in a thread: metadata only) on the moto S3."""
     import boto3
 
     from modelport.testing.sagemaker import SageMakerRegistryService
 
-    service = SageMakerRegistryService(region=REGION).start()
+    service = stack.enter_context(SageMakerRegistryService(region=REGION))
     bucket = f"bench-{uuid.uuid4().hex[:12]}"
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
     s3.create_bucket(Bucket=bucket)
-    reg = mp.connect(
+    url = (
         f"sagemaker://{REGION}?bucket={bucket}&image={IMAGE}"
         f"&endpoint_url={service.endpoint_url}&s3_endpoint_url={s3_endpoint}"
     )
+    return SageMakerRig(url, s3, bucket)
+
+
+def sagemaker_scenario(rig: SageMakerRig, artifact: Path) -> Scenario:
+    reg = mp.connect(rig.url)
     (weights,) = list(artifact.iterdir())
     ref = [""]
 
     def raw_up(_: Path) -> None:
-        s3.upload_file(str(weights), bucket, "raw/weights.bin")
+        rig.s3.upload_file(str(weights), rig.bucket, "raw/weights.bin")
 
     def raw_down(scratch: Path) -> None:
-        s3.download_file(bucket, "raw/weights.bin", str(scratch / "weights.bin"))
+        rig.s3.download_file(rig.bucket, "raw/weights.bin", str(scratch / "weights.bin"))
 
     def mp_up(_: Path) -> None:
         ref[0] = reg.register("big", artifact).ref
@@ -218,7 +236,30 @@ def sagemaker_scenario(s3_endpoint: str, artifact: Path) -> Scenario:
     def mp_down(scratch: Path) -> None:
         reg.download(ref[0], scratch / "model")
 
-    return Scenario(raw_up, raw_down, mp_up, mp_down)
+    return Scenario(raw_up, mp_up, raw_down, mp_down)
+
+
+def migrate_scenario(rig: SageMakerRig, source_uri: str, artifact: Path) -> Scenario:
+    """``mp.migrate`` of one version from MLflow (SQLite, local files) to the SageMaker rig
+    vs boto3 ``upload_file`` of the same bytes (the issue's comparison); each round
+    registers a model of its own in MLflow first, untimed."""
+    source = mp.connect(source_uri)
+    (weights,) = list(artifact.iterdir())
+    current = [""]
+
+    def prepare(index: int) -> None:
+        current[0] = f"move-{index}"
+        source.register(current[0], artifact)
+
+    def raw_up(_: Path) -> None:
+        rig.s3.upload_file(str(weights), rig.bucket, "raw/weights.bin")
+
+    def mp_up(_: Path) -> None:
+        report = mp.migrate(source, rig.url, models=[current[0]], progress=False)
+        if not report.ok:
+            raise SystemExit(report.summary())
+
+    return Scenario(raw_up, mp_up, prepare=prepare, verbs=("migrate", ""))
 
 
 @contextlib.contextmanager
@@ -241,7 +282,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size-mb", type=float, default=64)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--scenarios", default="mlflow-local,mlflow-s3,sagemaker")
+    parser.add_argument("--scenarios", default="mlflow-local,mlflow-s3,sagemaker,migrate")
     args = parser.parse_args()
     wanted = set(args.scenarios.split(","))
     os.environ.update(DUMMY_AWS)
@@ -260,13 +301,19 @@ def main() -> int:
                 uri = f"sqlite:///{root / 'local.db'}"
                 scenario = mlflow_scenario(uri, artifact, "big")
                 run("mlflow-local", scenario, size, args.rounds, root)
-            if wanted & {"mlflow-s3", "sagemaker"}:
+            if wanted & {"mlflow-s3", "sagemaker", "migrate"}:
                 endpoint = stack.enter_context(moto_server(root / "moto.log"))
             if "mlflow-s3" in wanted:
                 url = stack.enter_context(_mlflow_on_s3(root, endpoint))
                 run("mlflow-s3", mlflow_scenario(url, artifact, "big"), size, args.rounds, root)
+            if wanted & {"sagemaker", "migrate"}:
+                rig = sagemaker_rig(stack, endpoint)
             if "sagemaker" in wanted:
-                run("sagemaker", sagemaker_scenario(endpoint, artifact), size, args.rounds, root)
+                run("sagemaker", sagemaker_scenario(rig, artifact), size, args.rounds, root)
+            if "migrate" in wanted:
+                create_empty_db(root / "source.db")
+                source = f"mlflow+sqlite:///{root / 'source.db'}"
+                run("migrate", migrate_scenario(rig, source, artifact), size, args.rounds, root)
     return 0
 
 

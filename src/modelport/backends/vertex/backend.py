@@ -383,7 +383,9 @@ class VertexBackend(Backend):
 
     def _append_history(self, name: str, version: str, history: Sequence[Event]) -> None:
         """The draft's events; a version that already has events was made by an earlier
-        attempt of this register, whose ``registered`` event stands."""
+        attempt of this register, whose ``registered`` event stands. Events already stored
+        are not written again (a stored event's stage-log entries were written before it),
+        so each retry under faults writes only what is left."""
         if not history:
             return
         store = self._store(name)
@@ -392,7 +394,7 @@ class VertexBackend(Backend):
             events = [
                 e
                 for e in history
-                if not (stored and e.kind is EventKind.REGISTERED and e.id not in stored)
+                if e.id not in stored and not (stored and e.kind is EventKind.REGISTERED)
             ]
             store.append(name, version, events)
 

@@ -10,7 +10,16 @@ the GAPIC REST transport's own ``google.api.http`` rules, operations polled on
 of ``google.cloud.aiplatform_v1`` (unknown fields refused: gRPC wire fields and JSON
 names alike) and answered with them; over REST, errors carry the HTTP status of their
 gRPC code in Google's JSON error shape.
-GCS is gcp-storage-emulator (PyPI), in memory (`GcsEmulator`).
+GCS is gcp-storage-emulator (PyPI), in memory, behind a fault-injecting proxy
+(`GcsEmulator`, see `.gcs`).
+
+ML Metadata (``google.cloud.aiplatform.v1.MetadataService``, same servers, same
+strictness): CreateArtifact, GetArtifact, CreateExecution, GetExecution, CreateContext,
+GetContext, AddContextArtifactsAndExecutions, AddExecutionEvents,
+QueryArtifactLineageSubgraph and QueryExecutionInputsAndOutputs, on the ``default``
+store of the rig's project and location (`.metadata`). Each uploaded version gets a
+``google.VertexModel`` artifact (``metadata.resourceName`` = ``MODEL@VERSION``) named
+in its ``metadata_artifact``, as the service does.
 
 Semantics kept from the service: version ids count up from 1; the ``default`` alias is
 on exactly one version (the first one's, until moved; it cannot be removed); aliases
@@ -38,16 +47,31 @@ Deviations from the real service, knowingly:
 - REST serves only each method's first HTTP rule (the one the GAPIC client calls);
   FAILED_PRECONDITION maps to 400 as in google.rpc.Code, whatever the service sends.
 - Etags are opaque counters; timestamps always move forward by at least 1 µs.
+- ML Metadata: only the ``default`` store exists (the service makes it on first use;
+  others are NOT_FOUND); no schemas are checked (``schema_title`` is free text, where
+  the service checks registered schemata); lineage subgraphs take no ``filter``
+  (INVALID_ARGUMENT) and one hop crosses one event; an event repeated for the same
+  artifact, execution and type is kept once (the service's answer to a duplicate was
+  not verified); the model artifact's ``uri`` form and id are the rig's own.
+  Updates, deletes, purges, lists and context children are not served.
+- GCS faults come from the rig's proxy, not the emulator: 429 and 503 with Google's
+  JSON error body; the proxy rewrites the emulator's address in JSON answers and
+  headers (resumable upload sessions) to its own.
 
 Fault injection (`FaultInjector`, ``service.faults``): throttling
 (RESOURCE_EXHAUSTED), UNAVAILABLE and INTERNAL at seeded rates or for the next N calls,
-optionally after the effect (the call runs, its answer is lost). ``service.calls``
-counts requests by method; ``service.reset()`` forgets everything.
+optionally after the effect (the call runs, its answer is lost), on ModelService and
+MetadataService calls alike. ``service.calls`` counts requests by method;
+``service.reset()`` forgets everything. GCS has its own (`StorageFaults`,
+``gcs.faults``: 429 and 503 at seeded rates or for the next N requests, by HTTP method,
+optionally after the effect; ``gcs.calls`` counts requests by HTTP method).
 """
 
 from __future__ import annotations
 
 from .faults import Fault, FaultInjector
+from .gcs import StorageFault, StorageFaults
+from .metadata import MetadataState
 from .rules import RpcError
 from .service import LOCATION, PROJECT, GcsEmulator, VertexRegistryService, vertex_url
 from .state import ModelRegistryState
@@ -58,8 +82,11 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "GcsEmulator",
+    "MetadataState",
     "ModelRegistryState",
     "RpcError",
+    "StorageFault",
+    "StorageFaults",
     "VertexRegistryService",
     "vertex_url",
 ]

@@ -91,6 +91,7 @@ class VertexBackend(Backend):
             Capability.REGISTER_URI,
             Capability.CUSTOM_STAGES,
             Capability.NATIVE_STAGES,
+            Capability.TRAINING_RUNS,  # the run is written to ML Metadata (see `.lineage`)
         }
     )
 

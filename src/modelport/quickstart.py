@@ -59,7 +59,7 @@ def run_quickstart(directory: Path | None = None, echo: Echo = print) -> Path:
     echo(f"registry: {url}  (MLflow's SQLite store: no server, nothing to install)")
     policy = Policy(gates={"production": {"f1": ">=0.80"}})
     with _quiet_mlflow(), connect(url, policy=policy) as reg:
-        _create_databases(reg, root, echo)
+        _create_databases(root, echo)
         v1, v2 = _register_both(reg, root, echo)
         _promote(reg, v1, v2, echo)
         _resolve_and_download(reg, root, echo)
@@ -76,10 +76,12 @@ def run_quickstart(directory: Path | None = None, echo: Echo = print) -> Path:
 # -- steps ---------------------------------------------------------------------------
 
 
-def _create_databases(reg: Registry, root: Path, echo: Echo) -> None:
+def _create_databases(root: Path, echo: Echo) -> None:
     echo("")
     echo("0. create the MLflow database (its schema migrations take a few seconds, once)")
-    list(reg.models())  # the first call creates the SQLite file
+    # modelport creates a database at its first write (a read of a mistyped path fails);
+    # made here with MLflow's own client, it can be copied into an empty migration target.
+    importlib.import_module("mlflow").MlflowClient(f"sqlite:///{root / DB}")
     shutil.copyfile(root / DB, root / REPLICA_DB)  # an empty twin: the migration target
 
 

@@ -165,6 +165,12 @@ def _rest(code: str, message: str) -> MlflowException:
     return RestException({"error_code": code, "message": message})  # type: ignore[no-untyped-call]
 
 
+def _innermost(exc: BaseException) -> BaseException:
+    """What a message quotes: a dropped connection's own words, not MLflow's wrapper."""
+    cause = exc.__cause__ or exc.__context__
+    return exc if cause is None else _innermost(cause)
+
+
 def _wrapped(cause: Exception) -> MlflowException:
     """How MLflow's HTTP client reports a request that never got an answer."""
     try:
@@ -205,4 +211,4 @@ def test_mlflow_errors_become_modelport_errors(exc: Exception, kind: type[Except
     translated = ERRORS.error_for(exc, Context(URL, "m", "3"))
     assert type(translated) is kind
     assert translated.url == URL
-    assert str(exc).split(":")[-1].strip()[:10] in str(translated)
+    assert str(_innermost(exc)).split(":")[-1].strip()[:10] in str(translated)

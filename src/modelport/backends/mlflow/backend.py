@@ -27,18 +27,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from mlflow.entities import Metric, Param
-from mlflow.exceptions import MlflowException
+from typing import TYPE_CHECKING, Any
 
 from modelport.artifacts import materialize
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
-from modelport.backends.mlflow import storage, transport
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow.config import (
     RESERVED_ALIAS,
+    LocalStore,
     MlflowConfig,
     MlflowOptions,
     parse_config,
@@ -56,6 +53,7 @@ from modelport.backends.mlflow.translate import (
 from modelport.errors import (
     ConflictError,
     InvalidInputError,
+    ModelNotFoundError,
     NotFoundError,
     VersionNotFoundError,
 )
@@ -72,6 +70,9 @@ from modelport.models import (
 )
 from modelport.scratch import scratch_dir
 from modelport.urls import RegistryURL
+
+if TYPE_CHECKING:
+    from modelport.backends.mlflow.storage import Resolved
 
 MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limits
 MAX_METRICS_PER_BATCH = 1000
@@ -108,10 +109,20 @@ class MlflowBackend(Backend):
 
     @property
     def client(self) -> Any:
-        """The ``MlflowClient``, made on first use (a new SQLite file is created then)."""
+        """The ``MlflowClient`` for reads: see `_open`."""
+        return self._open(create=False)
+
+    def _open(self, *, create: bool) -> Any:
+        """The ``MlflowClient``, made on first use. MLflow is imported only here (it takes
+        seconds), so URLs and references are checked without it. MLflow creates a local
+        store it does not find: only a write (``create``) may, so a mistyped path fails a
+        read instead of leaving an empty database behind."""
         with self._lock:
             if self._client is None:
-                _make_sqlite_folder(self.config.tracking_uri)
+                for store in self.config.local_stores:
+                    _check_local_store(store, create=create, url=self._label)
+                from modelport.backends.mlflow import transport
+
                 with self._sdk():
                     self._client = transport.make_client(
                         self.config.tracking_uri, self.config.registry_uri
@@ -210,6 +221,8 @@ class MlflowBackend(Backend):
         return sorted(events, key=lambda e: (e.at, e.id))
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
+        from modelport.backends.mlflow import storage
+
         with self._sdk(field="uri"):
             resolved = storage.resolve(self.client, uri)
             storage.download(resolved.location, dest, self.tracking_uri, self.registry_uri)
@@ -217,6 +230,7 @@ class MlflowBackend(Backend):
     # -- writes --------------------------------------------------------------
 
     def create_version(self, draft: VersionDraft) -> ModelVersion:
+        self._open(create=True)  # the one primitive that may start a new store
         existing = self._by_idempotency_key(draft)
         if existing is not None:
             return existing
@@ -388,8 +402,10 @@ class MlflowBackend(Backend):
         except ConflictError:
             pass  # it exists already: the usual case from the second version on
 
-    def _log_local(self, draft: VersionDraft) -> tuple[storage.Resolved, Lineage]:
+    def _log_local(self, draft: VersionDraft) -> tuple[Resolved, Lineage]:
         """A run with the metrics and params, and a logged model holding the files."""
+        from modelport.backends.mlflow.storage import Resolved
+
         lineage = self._enriched(draft.lineage)
         experiment_id = self._experiment_id(draft.name)
         with self._sdk(model=draft.name):
@@ -413,9 +429,11 @@ class MlflowBackend(Backend):
                 self._end_run(run_id, "FAILED")
                 raise
             self._end_run(run_id, "FINISHED")
-        return storage.Resolved(str(model.artifact_location), run_id, str(model.model_id)), lineage
+        return Resolved(str(model.artifact_location), run_id, str(model.model_id)), lineage
 
     def _log_values(self, run_id: str, model_id: str, draft: VersionDraft) -> None:
+        from mlflow.entities import Metric, Param
+
         now = int(time.time() * 1000)
         metrics = [
             Metric(key, value, now, 0, model_id=model_id) for key, value in draft.metrics.items()
@@ -427,15 +445,19 @@ class MlflowBackend(Backend):
             self.client.log_batch(run_id, params=params[start : start + MAX_PARAMS_PER_BATCH])
 
     def _end_run(self, run_id: str, status: str) -> None:
+        from mlflow.exceptions import MlflowException
+
         try:
             self.client.set_terminated(run_id, status)
         except MlflowException:
             if status == "FINISHED":
                 raise
 
-    def _remote(self, draft: VersionDraft) -> tuple[storage.Resolved, Lineage]:
+    def _remote(self, draft: VersionDraft) -> tuple[Resolved, Lineage]:
         """A URI registered as it is; ``models:/`` is resolved here because MLflow's SQL
         store resolves it with the process-wide default client, not this one."""
+        from modelport.backends.mlflow import storage
+
         with self._sdk(model=draft.name, field="source"):
             resolved = storage.resolve(self.client, draft.source)
         if not draft.source.startswith("models:/"):
@@ -532,10 +554,22 @@ def _registered_in_mlflow(raw: RawVersion) -> Event:
     )
 
 
-def _make_sqlite_folder(tracking_uri: str | None) -> None:
-    """SQLite creates the database file but not its folder."""
-    if tracking_uri and tracking_uri.startswith("sqlite:///"):
-        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+def _check_local_store(store: LocalStore, *, create: bool, url: str) -> None:
+    """A write makes the folder of a new store (SQLite creates a file, not its folder);
+    a read of a store that is not there is refused, naming the path. The error is a
+    ModelNotFoundError: no model is there, and a migration's plan reads it as "nothing
+    copied yet", so a first migration into a new database still runs and creates it."""
+    if store.path.exists():
+        return
+    if create:
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    raise ModelNotFoundError(
+        f"{url}: no MLflow {store.kind} at {store.path} (a read does not create one; "
+        "check the path, or register a model to start a new one)",
+        url=url,
+        field="url",
+    )
 
 
 def _mlflow_rejects_key(key: str) -> bool:

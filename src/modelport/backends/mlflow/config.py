@@ -1,13 +1,19 @@
 """``mlflow+...://`` URLs into a typed configuration, without importing MLflow.
 
-=====================================  ==============================================
-URL                                    MLflow tracking URI
-=====================================  ==============================================
-``mlflow+sqlite:///mlflow.db``         ``sqlite:////<cwd>/mlflow.db`` (made absolute)
-``mlflow+sqlite:////abs/path.db``      ``sqlite:////abs/path.db``
-``mlflow+http://host:port[/prefix]``   ``http://host:port[/prefix]`` (also ``https``)
-``mlflow://``                          MLflow's own default (``MLFLOW_TRACKING_URI``, ...)
-=====================================  ==============================================
+==========================================  ==========================================
+URL                                         MLflow tracking URI
+==========================================  ==========================================
+``mlflow+sqlite:///mlflow.db``              ``sqlite:////<cwd>/mlflow.db`` (made absolute)
+``mlflow+sqlite:////abs/path.db``           ``sqlite:////abs/path.db``
+``mlflow+http://host:port[/prefix]``        ``http://host:port[/prefix]`` (also ``https``)
+``mlflow+postgresql://[user@]host/db``      the same without ``mlflow+`` (SQLAlchemy's
+                                            ``postgresql+driver``, ``mysql``, ``mssql`` too)
+``mlflow+file:///abs/mlruns``               ``file:///abs/mlruns`` (MLflow's file store)
+``mlflow://``                               MLflow's own default (``MLFLOW_TRACKING_URI``)
+==========================================  ==========================================
+
+A local store (SQLite file, file-store folder) that is not there is created by the first
+write only: a read of a mistyped path fails instead (`MlflowConfig.local_stores`).
 
 Options (query): ``stage_mode=alias|legacy`` (where the native stage field lives: the
 ``modelport.stage`` tag, or MLflow's deprecated stages), ``registry_uri=URI``,
@@ -20,6 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -38,6 +45,8 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Sibling of the database file: where experiments modelport creates keep their artifacts.
 ARTIFACTS_DIR = "mlartifacts"
+# SQLAlchemy dialects MLflow's SQL store runs on (``postgresql+psycopg2`` names a driver too).
+DATABASES = frozenset({"postgresql", "mysql", "mssql"})
 
 
 def _mlflow_uri(value: str) -> str:
@@ -83,11 +92,36 @@ class MlflowConfig:
     def is_http(self) -> bool:
         return (self.tracking_uri or "").startswith(("http://", "https://"))
 
+    @property
+    def local_stores(self) -> tuple[LocalStore, ...]:
+        """The local stores (SQLite files, file-store folders) the URIs name, which MLflow
+        creates when it opens a client."""
+        uris = dict.fromkeys(u for u in (self.tracking_uri, self.registry_uri) if u)
+        return tuple(store for uri in uris if (store := local_store(uri)) is not None)
+
+
+@dataclass(frozen=True)
+class LocalStore:
+    kind: str  # "database" or "file store", for messages
+    path: Path
+
+
+def local_store(uri: str) -> LocalStore | None:
+    """The SQLite file or file-store folder a tracking URI names; None for a server."""
+    if uri.startswith("sqlite:///"):
+        return LocalStore("database", Path(uri.removeprefix("sqlite:///")))
+    if uri.startswith("file://"):
+        return LocalStore("file store", Path(unquote(urlsplit(uri).path)))
+    return None
+
 
 def parse_config(url: RegistryURL) -> MlflowConfig:
     """Check every part of ``url`` and build the configuration; raises InvalidURLError."""
     options = parse_options(MlflowOptions, url)
-    if url.username or url.password:
+    # A database URL carries its user (SQLAlchemy has no other place for it); a password is
+    # better left to PGPASSWORD or ~/.pgpass, and is redacted wherever the URL is shown.
+    in_database = (url.transport or "").split("+", 1)[0] in DATABASES
+    if (url.username or url.password) and not in_database:
         raise bad_url(
             url,
             "credentials do not belong in the URL; MLflow reads them from "
@@ -122,11 +156,29 @@ def _tracking_uri(url: RegistryURL) -> tuple[str | None, str | None]:
             )
         port = f":{url.port}" if url.port else ""
         return f"{transport}://{url.host}{port}{url.path.rstrip('/')}", None
+    if transport.split("+", 1)[0] in DATABASES:
+        return _database_uri(url, transport), None
+    if transport == "file":
+        return _file_uri(url), None
     raise bad_url(
         url,
         f"unsupported MLflow transport {transport!r}; use mlflow+sqlite:///PATH.db, "
-        "mlflow+http(s)://HOST:PORT or mlflow://",
+        "mlflow+http(s)://HOST:PORT, mlflow+postgresql://HOST/DB, mlflow+mysql://HOST/DB, "
+        "mlflow+file:///PATH or mlflow://",
     )
+
+
+def _database_uri(url: RegistryURL, transport: str) -> str:
+    """SQLAlchemy's URI: the URL without ``mlflow+`` and without modelport's options."""
+    if not url.host or not url.path.strip("/"):
+        raise bad_url(url, f"mlflow+{transport}:// needs a host and a database: HOST/DB")
+    return url.raw.removeprefix("mlflow+").split("?", 1)[0]
+
+
+def _file_uri(url: RegistryURL) -> str:
+    if url.host or not url.path.strip("/"):
+        raise bad_url(url, "mlflow+file:// takes an absolute folder: mlflow+file:///srv/mlruns")
+    return f"file://{url.path.rstrip('/')}"
 
 
 def _sqlite_uri(url: RegistryURL) -> tuple[str, str]:

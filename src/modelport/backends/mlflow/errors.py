@@ -7,7 +7,10 @@ errors, and wraps connection failures of its HTTP client in a plain
 
 from __future__ import annotations
 
+import re
+
 from modelport.backends.kit.errors import Diagnosis, ErrorTranslator, Failure, classify, error_table
+from modelport.errors import exception_chain
 
 CODES = error_table(
     {
@@ -39,12 +42,31 @@ _LOST_UPSERT = (
     "Duplicate entry",  # MySQL
 )
 _OLD_SERVER_HINT = " (is this an MLflow tracking server, 2.9 or newer?)"
+# The reason urllib3 buries in "Max retries exceeded ... (Caused by NewConnectionError(...
+# [Errno 111] Connection refused"))": the OS's words.
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()]+)")
 
 
 def diagnose(exc: Exception) -> Diagnosis:
     code = _code(exc)
     hint = _OLD_SERVER_HINT if code == "ENDPOINT_NOT_FOUND" else ""
-    return Diagnosis(_failure(exc, code), str(exc) + hint)
+    return Diagnosis(_failure(exc, code), _detail(exc) + hint)
+
+
+def _detail(exc: Exception) -> str:
+    """MLflow's text, except where it is a page of urllib3's pool internals (a server that
+    does not answer) or a bare module name (a database driver that is not installed)."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return (
+            f"MLflow's SQL store needs the database driver {exc.name!r}, which is not "
+            "installed (pip install it, or name an installed driver in the URL, e.g. "
+            "postgresql+psycopg2://)"
+        )
+    if _caused_by(exc, "ConnectionError"):
+        errno = _ERRNO.search(str(exc))
+        because = errno[1].strip() if errno else str(exception_chain(exc)[-1])[:200]
+        return f"cannot reach the MLflow server ({because})"
+    return str(exc)
 
 
 ERRORS = ErrorTranslator(diagnose)

@@ -1,6 +1,6 @@
 # mypy: disable-error-code="no-untyped-call"
 # (this module plugs into MLflow's unannotated internals; its own signatures are typed)
-"""The MLflow client modelport uses: MLflow's own, with two changes for HTTP servers.
+"""The MLflow client modelport uses: MLflow's own, with three changes.
 
 1. **One retry layer.** MLflow's REST client retries 429/5xx and dropped connections up
    to ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` (7) times with backoff, for minutes, under the
@@ -9,7 +9,10 @@
    environment variable is touched) and MLflow still builds the request: credentials from
    ``MLFLOW_TRACKING_*``, auth plugins, request-header plugins, TLS settings, timeouts.
 
-2. **No 40 ms stall per call.** ``mlflow server`` runs uvicorn; with more than one worker
+2. **One connection attempt to a database server** (``postgresql://...``), not MLflow's 10
+   over ~100 s: see `_check_database`.
+
+3. **No 40 ms stall per call.** ``mlflow server`` runs uvicorn; with more than one worker
    (the default is 4) uvicorn hands the workers a listening socket it made itself, so the
    accepted connections lack ``TCP_NODELAY`` (asyncio only sets it on sockets whose
    ``proto`` is TCP). Each response is written as two ``send()`` calls, headers then body;
@@ -28,10 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from mlflow.environment_variables import MLFLOW_HTTP_POOL_CONNECTIONS, MLFLOW_HTTP_POOL_MAXSIZE
+from mlflow.store.db.utils import create_sqlalchemy_engine
 from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
 from mlflow.store.tracking.rest_store import RestStore as TrackingRestStore
 from mlflow.tracking import MlflowClient
@@ -44,6 +51,8 @@ from mlflow.utils.rest_utils import http_request, verify_rest_response
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from modelport.backends.mlflow.config import DATABASES
 
 NO_RETRY_CODES: frozenset[int] = frozenset()
 _RETRY_SETTINGS: dict[str, Any] = {
@@ -59,7 +68,10 @@ QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 def make_client(tracking_uri: str | None, registry_uri: str | None) -> Any:
     """An ``MlflowClient`` for these URIs whose HTTP stores follow the module's rules."""
-    client: Any = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+    for uri in dict.fromkeys(u for u in (tracking_uri, registry_uri) if u):
+        _check_database(uri)
+    with _quiet_setup():  # a SQL store creates or upgrades its tables here
+        client: Any = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
     resolved_tracking = str(client.tracking_uri)
     resolved_registry = str(getattr(client, "_registry_uri", None) or resolved_tracking)
     if is_http(resolved_tracking):
@@ -224,3 +236,47 @@ def _quickack_session() -> None:
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+
+
+def _check_database(uri: str) -> None:
+    """Connect once to a database server before MLflow does: MLflow's SQL store retries a
+    failed connection 10 times over ~100 s, logging each, under the facade's retries."""
+    if uri.partition("://")[0].split("+", 1)[0] not in DATABASES:
+        return
+    engine = create_sqlalchemy_engine(uri)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+# -- quiet setup -------------------------------------------------------------------
+
+# MLflow logs at INFO on stderr when a SQL store creates or upgrades its tables, and
+# alembic logs each migration: news to a server operator, noise to a library's caller.
+# They are dropped while this thread makes a client; warnings still pass. The filter sits
+# on the handlers of MLflow's and alembic's top loggers (MLflow's own, which do not
+# propagate), as a logger's filter would miss its children's records.
+_SETUP_LOGGERS = ("mlflow", "alembic")
+_setting_up = threading.local()
+
+
+class _DropSetupInfo(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(_setting_up, "active", False)
+
+
+_FILTER = _DropSetupInfo()
+
+
+@contextlib.contextmanager
+def _quiet_setup() -> Iterator[None]:
+    for name in _SETUP_LOGGERS:
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(_FILTER)  # once: a handler keeps one of each filter
+    _setting_up.active = True
+    try:
+        yield
+    finally:
+        _setting_up.active = False

@@ -30,10 +30,27 @@ class RetryPolicy(UserInput):
     deadline: float = Field(default=120.0, gt=0)
 
     def call(self, fn: Callable[[], T]) -> T:
-        retrying = Retrying(
+        """``fn()``, retried on transient faults. The first attempt runs outside tenacity
+        (tenacity's bookkeeping is a noticeable share of a resolve's own time); a transient failure
+        is handed to tenacity as the first failed attempt, so waits and stops are its own."""
+        try:
+            return fn()
+        except TransientBackendError as exc:
+            first_failure: TransientBackendError | None = exc
+
+        def attempt() -> T:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return fn()
+
+        return self._retrying()(attempt)
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
             retry=retry_if_exception_type(TransientBackendError),
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline),
             wait=wait_random_exponential(multiplier=self.initial_wait, max=self.max_wait),
             reraise=True,
         )
-        return retrying(fn)

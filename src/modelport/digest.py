@@ -61,8 +61,9 @@ def hash_stream(stream: Readable, sink: IO[bytes] | None = None) -> tuple[int, s
 def write_hashed(stream: Readable, target: Path) -> tuple[int, str]:
     """Copy ``stream`` into the new file ``target``, hashing on the way; size and SHA-256.
 
-    The hash is kept for the next `file_sha256` of the file (the digest check a
-    download ends with), so that the check does not read the file a second time."""
+    The hash is kept for `file_sha256` while the file stays as written, so that the
+    digest checks that follow (a download's; a migration's, which digests the folder it
+    fetched again to register it) do not read the file again."""
     with target.open("wb") as sink:
         size, sha = hash_stream(stream, sink)
     _LEDGER.record(target, sha)
@@ -71,8 +72,8 @@ def write_hashed(stream: Readable, target: Path) -> tuple[int, str]:
 
 def file_sha256(path: Path) -> tuple[int, str]:
     """Size and SHA-256 of the file at ``path``: the hash `write_hashed` kept if it
-    wrote the file and the file looks untouched since (used once), else read afresh."""
-    kept = _LEDGER.take(path)
+    wrote the file and the file looks untouched since, else read afresh."""
+    kept = _LEDGER.lookup(path)
     if kept is not None:
         return kept
     with path.open("rb") as stream:
@@ -80,12 +81,12 @@ def file_sha256(path: Path) -> tuple[int, str]:
 
 
 class _Ledger:
-    """SHA-256s of files `write_hashed` wrote, each handed out once, to the check that
-    follows the write. A kept hash is used only while the file's device, inode, size and
-    modification and change times (ns) are as they were; a write or ``chmod`` moves the
-    change time, which no caller can set back. (A rewrite to the same size within one
-    tick of the kernel's clock would go unseen: downloads write into a private staging
-    folder that nothing else writes to before the check.) The oldest entries go first."""
+    """SHA-256s of files `write_hashed` wrote. A kept hash is used only while the file's
+    device, inode, size and modification and change times (ns) are as they were; a write
+    or ``chmod`` moves the change time, which no caller can set back. (A rewrite to the
+    same size within one tick of the kernel's clock, a few ms, would go unseen: downloads
+    write into a private staging folder that nothing else writes to before the check.)
+    The oldest entries go first."""
 
     LIMIT = 65536
 
@@ -100,10 +101,10 @@ class _Ledger:
             while len(self._shas) > self.LIMIT:
                 self._shas.popitem(last=False)
 
-    def take(self, path: Path) -> tuple[int, str] | None:
+    def lookup(self, path: Path) -> tuple[int, str] | None:
         key = _identity(path)
         with self._lock:
-            sha = self._shas.pop(key, None)
+            sha = self._shas.get(key)
         return None if sha is None else (key[2], sha)
 
 

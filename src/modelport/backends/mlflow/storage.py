@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+from modelport.digest import iter_directory, write_hashed
 
 _LOGGED_MODEL = re.compile(r"models:/(m-[0-9a-f]+)/?(.*)")
 _MODEL_VERSION = re.compile(r"models:/([^/@]+)/(\d+)/?(.*)")
@@ -60,6 +63,10 @@ def download(location: str, dest: Path, tracking_uri: str, registry_uri: str) ->
     """
     parent, base = posixpath.split(location.rstrip("/"))
     repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    if isinstance(repo, LocalArtifactRepository):
+        # Without dst_path a local repository names its own file instead of copying it.
+        _copy_hashed(Path(repo.download_artifacts(base)), location, dest)  # type: ignore[no-untyped-call]
+        return
     with tempfile.TemporaryDirectory(prefix=".modelport-fetch-", dir=dest) as tmp:
         local = Path(repo.download_artifacts(base, dst_path=tmp))  # type: ignore[no-untyped-call]
         if not local.exists():
@@ -67,6 +74,21 @@ def download(location: str, dest: Path, tracking_uri: str, registry_uri: str) ->
         children = list(local.iterdir()) if local.is_dir() else [local]
         for child in children:
             shutil.move(str(child), str(dest / child.name))
+
+
+def _copy_hashed(local: Path, location: str, dest: Path) -> None:
+    """Copy a stored file or folder into ``dest``, hashing each file as it is copied, so
+    that the digest check which follows the download reads nothing a second time."""
+    if local.is_dir():
+        for relative, full in iter_directory(local):
+            (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+            with full.open("rb") as stream:
+                write_hashed(stream, dest / relative)
+    elif local.is_file():
+        with local.open("rb") as stream:
+            write_hashed(stream, dest / local.name)
+    else:
+        raise FileNotFoundError(f"no artifact at {location!r}")
 
 
 def _join(location: str, sub_path: str) -> str:

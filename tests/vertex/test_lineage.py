@@ -8,9 +8,11 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from google.cloud.aiplatform_v1 import types
 
@@ -29,9 +31,10 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def rig(vertex_rig: VertexRig) -> VertexRig:
+def rig(vertex_rig: VertexRig) -> Iterator[VertexRig]:
     vertex_rig.service.faults.reset()
-    return vertex_rig
+    yield vertex_rig
+    vertex_rig.service.faults.reset()
 
 
 @pytest.fixture
@@ -133,6 +136,20 @@ def test_what_modelport_writes_reads_back_through_the_plain_client(
     inputs = [_input(graph, e.artifact) for e in graph.events if e.type_ == e.Type.INPUT]
     assert inputs == [(DATASET.uri, {"digest": DATASET.digest, "role": DATASET.role})]
     assert _backend(registry).read_lineage(mv) == mv.lineage
+
+
+def test_lineage_writes_whose_answers_are_lost_duplicate_nothing(
+    rig: VertexRig, registry: mp.Registry, name: str, model_dir: Path, transport: str
+) -> None:
+    rig.service.faults.methods = set(METADATA_METHODS)
+    rig.service.faults.fail_next(3, grpc.StatusCode.UNAVAILABLE, after_effect=True)
+    mv = registry.register(name, model_dir, lineage=mp.Lineage(run="r-1", datasets=(DATASET,)))
+    assert sum(rig.service.faults.injected.values()) == 3
+    artifact = rig.service.client(transport).get_model(name=mv.native).metadata_artifact
+    client = rig.service.metadata_client(transport)
+    near = types.QueryArtifactLineageSubgraphRequest(artifact=artifact, max_hops=1)
+    (execution,) = client.query_artifact_lineage_subgraph(request=near).executions
+    assert len(client.query_execution_inputs_and_outputs(execution=execution.name).events) == 2
 
 
 def test_lineage_that_vertex_does_not_hold_writes_nothing_and_reads_the_record(

@@ -22,7 +22,9 @@ def main(
 ) -> int:
     """Run one command; returns its exit code (the console script exits with it)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    environment = [os.environ.get("MODELPORT_REGISTRY", "")]
+    environment = [
+        os.environ.get(name, "") for name in ("MODELPORT_REGISTRY", "MLFLOW_TRACKING_URI")
+    ]
     out = Output(
         # Known before parsing, so that a usage error is reported as JSON too.
         as_json="--json" in arguments,

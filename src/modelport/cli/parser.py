@@ -72,8 +72,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) 
         "--registry",
         metavar="URL",
         default=argparse.SUPPRESS if in_subcommand else None,
-        help="registry URL (default: $MODELPORT_REGISTRY, else the embedded default "
-        f"{EMBEDDED_DEFAULT_HINT})",
+        help="registry URL, or an MLflow tracking URI such as sqlite:///mlflow.db (default: "
+        f"$MODELPORT_REGISTRY, else $MLFLOW_TRACKING_URI, else {EMBEDDED_DEFAULT_HINT})",
     )
     parser.add_argument(
         "--json",
@@ -95,8 +95,9 @@ def epilog() -> str:
     return (
         f"{exit_codes_text()}\n\n"
         "environment:\n"
-        "  MODELPORT_REGISTRY  the default registry URL\n"
-        "  MODELPORT_ACTOR     the actor recorded in history (default: your user name)\n"
-        "  MODELPORT_DEBUG     set to 1 to see the traceback of an unexpected error\n\n"
+        "  MODELPORT_REGISTRY   the default registry URL\n"
+        "  MLFLOW_TRACKING_URI  the default when MODELPORT_REGISTRY is unset (MLflow)\n"
+        "  MODELPORT_ACTOR      the actor recorded in history (default: your user name)\n"
+        "  MODELPORT_DEBUG      set to 1 to see the traceback of an unexpected error\n\n"
         "references: NAME/3 (a version), NAME@production (a stage), NAME@latest, NAME@ALIAS"
     )

@@ -355,9 +355,7 @@ class VertexBackend(Backend):
             state=types.Execution.State.COMPLETE,
             metadata=lineage.run_metadata(draft.lineage),
         )
-        run = self._created(
-            ctx, "create_execution", store, execution, lineage.execution_id(key), "executions"
-        )
+        run = self._created(ctx, store, "execution", execution, lineage.execution_id(key))
         events = [types.Event(artifact=artifact, type_=types.Event.Type.OUTPUT)]
         for dataset in draft.lineage.datasets:
             made = types.Artifact(
@@ -366,21 +364,17 @@ class VertexBackend(Backend):
                 schema_title=lineage.DATASET_SCHEMA,
                 metadata=lineage.dataset_metadata(dataset),
             )
-            name = self._created(
-                ctx, "create_artifact", store, made, lineage.dataset_id(dataset), "artifacts"
-            )
+            name = self._created(ctx, store, "artifact", made, lineage.dataset_id(dataset))
             events.append(types.Event(artifact=name, type_=types.Event.Type.INPUT))
         self._meta_call(ctx, "add_execution_events", execution=run, events=events)
 
-    def _created(
-        self, ctx: Context, method: str, store: str, message: Any, wanted_id: str, kind: str
-    ) -> str:
-        """Create an execution or artifact under its own id; one already there (made by an
-        earlier attempt, or the same dataset for another version) is taken as it is."""
-        field = method.removeprefix("create_")
+    def _created(self, ctx: Context, store: str, kind: str, message: Any, wanted_id: str) -> str:
+        """Create an ``execution`` or ``artifact`` under its own id; one already there (made
+        by an earlier attempt, or the same dataset for another version) is taken as it is."""
         with contextlib.suppress(ConflictError):
-            self._meta_call(ctx, method, parent=store, **{field: message, f"{field}_id": wanted_id})
-        return f"{store}/{kind}/{wanted_id}"
+            request = {"parent": store, kind: message, f"{kind}_id": wanted_id}
+            self._meta_call(ctx, f"create_{kind}", **request)
+        return f"{store}/{kind}s/{wanted_id}"
 
     def _append_history(self, name: str, version: str, history: Sequence[Event]) -> None:
         """The draft's events; a version that already has events was made by an earlier

@@ -41,7 +41,7 @@ STAGING_NAMES = (".partial-", ".old-")
 # Where each operation pauses, per backend: right after its staging holds the artifact.
 DOWNLOAD_PAUSE = "modelport.registry:write_marker"  # staged and verified, not yet published
 REGISTER_PAUSE = {  # where to kill a register, and whether it has an upload folder then
-    "mlflow-sqlite": ("modelport.backends.mlflow.backend:materialize", True),  # folder filled
+    "mlflow-sqlite": ("modelport.backends.mlflow.backend:link_tree", True),  # folder filled
     # mid-upload: model.tar.gz is packed as it is sent, so there is no folder to leave
     "sagemaker-rig": ("modelport.artifacts:_tar_member", False),
 }

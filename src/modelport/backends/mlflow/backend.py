@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelport.artifacts import materialize
+from modelport.artifacts import link_tree
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
 from modelport.backends.mlflow import tags as T
@@ -422,7 +422,7 @@ class MlflowBackend(Backend):
                 )
                 self._log_values(run_id, str(model.model_id), draft)
                 with scratch_dir("upload") as tmp:
-                    materialize(Path(draft.source), tmp)
+                    link_tree(Path(draft.source), tmp)  # links, not a copy of a large artifact
                     self.client.log_model_artifacts(model.model_id, str(tmp))
                 self.client.finalize_logged_model(model.model_id, "READY")
             except BaseException:

@@ -76,7 +76,7 @@ def connect(
     custom stages of ``$MODELPORT_CUSTOM_STAGES`` (``shadow,canary``).
     """
     given, origin = (url, "") if url is not None else default_source()
-    scrub = Scrubber.from_texts([given if isinstance(given, str) else given.raw])
+    scrub = Scrubber.from_texts([given.raw if isinstance(given, RegistryURL) else str(given)])
     chosen = policy if policy is not None else Policy.from_env()
     try:
         parsed = registry_url(given)

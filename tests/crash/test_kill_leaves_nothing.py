@@ -25,8 +25,10 @@ from modelport.destinations import read_marker
 from modelport.digest import digest_path
 from modelport.errors import ModelNotFoundError
 from modelport.migration import diff, migrate
+from modelport.testing.azureml import AzureMLService
 from tests.backends.mlflow_fixtures import copy_db
 from tests.backends.sagemaker_fixtures import SageMakerRig
+from tests.backends.vertex_fixtures import VertexRig
 from tests.crash.crash_child import PAUSED
 from tests.migration.conftest import history_shape, register_versions, write_artifact
 from tests.migration.filebackend import SCHEME
@@ -44,6 +46,9 @@ REGISTER_PAUSE = {  # where to kill a register, and whether it has an upload fol
     "mlflow-sqlite": ("modelport.backends.mlflow.backend:link_tree", True),  # folder filled
     # mid-upload: model.tar.gz is packed as it is sent, so there is no folder to leave
     "sagemaker-rig": ("modelport.artifacts:_tar_member", False),
+    # the source laid out in the upload folder, no object written yet
+    "vertex-rig": ("modelport.backends.vertex.storage:materialize", True),
+    "azureml-rig": ("modelport.backends.azureml.storage:materialize", True),
 }
 MIGRATE_PAUSE = "modelport.migration.apply:Migration._create"  # next versions fetched ahead
 
@@ -61,7 +66,7 @@ class Scene:
         return open_registry(self.spec)
 
 
-@pytest.fixture(params=["mlflow-sqlite", "sagemaker-rig"])
+@pytest.fixture(params=list(REGISTER_PAUSE))
 def scene(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scene:
     workdir, tmp = tmp_path / "work", tmp_path / "tmp"
     workdir.mkdir()
@@ -69,9 +74,15 @@ def scene(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     if request.param == "mlflow-sqlite":
         template: Path = request.getfixturevalue("mlflow_template_db")
         spec = f"mlflow+sqlite:///{copy_db(template, workdir / 'registry.db')}"
-    else:
+    elif request.param == "sagemaker-rig":
         rig: SageMakerRig = request.getfixturevalue("sagemaker_rig")
         spec = rig.url()
+    elif request.param == "vertex-rig":
+        vertex: VertexRig = request.getfixturevalue("vertex_rig")
+        spec = vertex.url(vertex.new_bucket())
+    else:
+        azureml: AzureMLService = request.getfixturevalue("azureml_rig")
+        spec = azureml.url()
     monkeypatch.chdir(workdir)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))  # the rerun's scratch goes there too
     return Scene(spec, workdir, tmp)
@@ -82,7 +93,7 @@ def _backend(request: pytest.FixtureRequest) -> str:
 
 
 def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"  # the SageMaker rig is shared by the session
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"  # the cloud rigs are shared by the session
 
 
 def _artifact(folder: Path, seed: int) -> Path:
@@ -128,6 +139,9 @@ def test_a_killed_register_leaves_no_upload_folder_and_no_version(
     _assert_no_scratch(scene.tmp)
 
 
+# Migrations killed into the Vertex and Azure ML rigs (their scratch too) are
+# tests/migration/test_kill_into_rigs.py's; here the two other destinations.
+@pytest.mark.parametrize("scene", ["mlflow-sqlite", "sagemaker-rig"], indirect=True)
 def test_a_killed_migration_leaves_no_staging_and_resumes(scene: Scene) -> None:
     source_spec = f"{SCHEME}{scene.workdir / 'source.pkl'}"
     source = open_registry(source_spec)

@@ -14,7 +14,8 @@ from modelport.testing.vertex import GcsEmulator, VertexRegistryService
 
 @dataclass(frozen=True)
 class VertexRig:
-    """The running rig: the ModelService and GCS."""
+    """The running rig: the ModelService and ML Metadata (`service`), and GCS behind its
+    fault-injecting proxy (`gcs`, faults in `gcs.faults`)."""
 
     service: VertexRegistryService
     gcs: GcsEmulator

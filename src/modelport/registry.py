@@ -741,7 +741,10 @@ class Registry:
             _check_digest(mv, digest_path(into), consequence)
 
     def lineage(self, ref: str) -> Lineage:
-        return self.resolve(ref).lineage
+        """The version's lineage: its record's, completed with what the backend itself
+        knows (a lineage graph, say: read here only, never on resolve)."""
+        mv = self.resolve(ref)
+        return self._call(lambda: self.backend.read_lineage(mv))
 
     def history(self, ref: str) -> list[Event]:
         """The audit trail of one version (``name/3``, ``name@production``) or of the whole

@@ -111,7 +111,7 @@ def test_a_graph_built_without_modelport_is_its_lineage(
     mv = registry.resolve(f"{name}/1")
     assert _metadata_calls(rig) == before  # resolve never reads the lineage graph
     assert mv.lineage == mp.Lineage()
-    lineage = _backend(registry).read_lineage(mv)
+    lineage = registry.lineage(f"{name}/1")
     assert (lineage.run, lineage.datasets) == (job, (DATASET,))
 
 
@@ -135,7 +135,7 @@ def test_what_modelport_writes_reads_back_through_the_plain_client(
     )
     inputs = [_input(graph, e.artifact) for e in graph.events if e.type_ == e.Type.INPUT]
     assert inputs == [(DATASET.uri, {"digest": DATASET.digest, "role": DATASET.role})]
-    assert _backend(registry).read_lineage(mv) == mv.lineage
+    assert registry.lineage(mv.ref) == mv.lineage
 
 
 def test_lineage_writes_whose_answers_are_lost_duplicate_nothing(
@@ -158,7 +158,7 @@ def test_lineage_that_vertex_does_not_hold_writes_nothing_and_reads_the_record(
     before = _metadata_calls(rig)
     mv = registry.register(name, model_dir, lineage=mp.Lineage(code=mp.CodeRef(commit="c0")))
     assert _metadata_calls(rig) == before
-    assert _backend(registry).read_lineage(mv) == mv.lineage
+    assert registry.lineage(mv.ref) == mv.lineage
 
 
 def _input(graph: Any, name: str) -> tuple[str, dict[str, Any]]:

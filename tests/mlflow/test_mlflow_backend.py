@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import http.server
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ from mlflow.tracking import MlflowClient
 import modelport as mp
 from modelport.backends.mlflow import tags as T
 from modelport.backends.mlflow import transport
-from modelport.backends.mlflow.backend import MlflowBackend
+from modelport.backends.mlflow.backend import PROCESS_TAG, MlflowBackend
 from modelport.testing.conformance import FAST_RETRY
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
 
@@ -454,3 +457,33 @@ def test_a_server_that_is_down_is_a_transient_error(monkeypatch: pytest.MonkeyPa
         pytest.raises(mp.TransientBackendError),
     ):
         reg.resolve("fraud/1")
+
+
+def _dead_pid() -> int:
+    """The PID of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    return child.pid
+
+
+def test_a_register_fails_the_runs_a_killed_register_left_running(
+    registry: mp.Registry, model_dir: Path
+) -> None:
+    registry.register("reclaim", model_dir)  # the experiment exists from here on
+    client = _client(registry)
+    (experiment,) = [e for e in client.search_experiments() if e.name == "reclaim"]
+    host = socket.gethostname()
+    killed = client.create_run(
+        experiment.experiment_id, tags={PROCESS_TAG: f"{host}:{_dead_pid()}"}
+    ).info.run_id
+    alive = client.create_run(
+        experiment.experiment_id, tags={PROCESS_TAG: f"{host}:{os.getpid()}"}
+    ).info.run_id
+    elsewhere = client.create_run(
+        experiment.experiment_id, tags={PROCESS_TAG: f"another-{host}:{_dead_pid()}"}
+    ).info.run_id
+
+    registry.register("reclaim", model_dir)
+
+    status = {run: client.get_run(run).info.status for run in (killed, alive, elsewhere)}
+    assert status == {killed: "FAILED", alive: "RUNNING", elsewhere: "RUNNING"}

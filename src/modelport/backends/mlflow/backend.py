@@ -18,8 +18,10 @@ A version plain MLflow code registered costs one more read (its run) per version
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
+import socket
 import threading
 import time
 import warnings
@@ -68,7 +70,7 @@ from modelport.models import (
     derived_event_id,
     utc_now,
 )
-from modelport.scratch import scratch_dir
+from modelport.scratch import process_alive, scratch_dir
 from modelport.urls import RegistryURL
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
 MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limits
 MAX_METRICS_PER_BATCH = 1000
 SCAN_PAGE = 1000
+PROCESS_TAG = "modelport.process"  # HOST:PID of the register that made a run
 _MLFLOW_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -409,6 +412,7 @@ class MlflowBackend(Backend):
         lineage = self._enriched(draft.lineage)
         experiment_id = self._experiment_id(draft.name)
         with self._sdk(model=draft.name):
+            self._fail_abandoned_runs(experiment_id)
             run = self.client.create_run(
                 experiment_id, run_name=f"register-{draft.name}", tags=_run_tags(draft, lineage)
             )
@@ -430,6 +434,16 @@ class MlflowBackend(Backend):
                 raise
             self._end_run(run_id, "FINISHED")
         return Resolved(str(model.artifact_location), run_id, str(model.model_id)), lineage
+
+    def _fail_abandoned_runs(self, experiment_id: str) -> None:
+        """End as FAILED the runs a register on this machine left RUNNING when its process
+        was killed (its PID is in the run's tags and no longer runs); never a live one's."""
+        host = socket.gethostname()
+        query = f"attributes.status = 'RUNNING' and tags.`{PROCESS_TAG}` LIKE '{host}:%'"
+        for run in self.client.search_runs([experiment_id], query, max_results=100):
+            pid = str(run.data.tags.get(PROCESS_TAG, "")).rpartition(":")[2]
+            if pid.isdigit() and not process_alive(int(pid)):
+                self._end_run(str(run.info.run_id), "FAILED")
 
     def _log_values(self, run_id: str, model_id: str, draft: VersionDraft) -> None:
         from mlflow.entities import Metric, Param
@@ -523,7 +537,10 @@ def _name_filter(name: str) -> str:
 
 def _run_tags(draft: VersionDraft, lineage: Lineage) -> dict[str, str]:
     """Tags MLflow's UI shows for a run: who registered it, the code, the training run."""
-    tags = {T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key)}
+    tags = {
+        T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key),
+        PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}",  # for a rerun to reclaim it
+    }
     registered = next((e for e in draft.history if e.kind is EventKind.REGISTERED), None)
     if registered is not None and registered.actor:
         tags["mlflow.user"] = registered.actor

@@ -9,6 +9,7 @@ its 15 minutes on 2 cores (the mlflow-postgres case costs ~1 min of it already).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tests.backends.postgres_fixtures import PostgresCluster
 @dataclass(frozen=True)
 class MlflowOnGcs:
     url: str
+    store_uri: str  # the server's database: postgresql+psycopg2://USER@HOST:PORT/DB
     gcs: GcsEmulator
     bucket: str
     prefix: str
@@ -48,7 +50,7 @@ def mlflow_gcs_server(
         gcs.create_bucket(bucket)
         env = {"STORAGE_EMULATOR_HOST": gcs.endpoint, "GOOGLE_CLOUD_PROJECT": "modelport-rig"}
         with running_mlflow(store_uri, f"gs://{bucket}/{prefix}", log, env=env) as url:
-            yield MlflowOnGcs(url, gcs, bucket, prefix)
+            yield MlflowOnGcs(url, store_uri, gcs, bucket, prefix)
 
 
 def test_register_promote_resolve_and_download_through_gcs(
@@ -75,3 +77,33 @@ def test_register_promote_resolve_and_download_through_gcs(
     for file in model_dir.rglob("*"):
         if file.is_file():
             assert any(obj.endswith(f"/{file.relative_to(model_dir).as_posix()}") for obj in stored)
+
+
+def test_a_database_url_reaches_the_servers_registry_directly(
+    mlflow_gcs_server: MlflowOnGcs, name: str, model_dir: Path, tmp_path: Path
+) -> None:
+    """MLflow's own database URI works as a registry URL: what a client of the server wrote,
+    a client of the database reads, and the other way round (artifacts of the direct
+    client go where its ``artifact_root`` says: it has no server to proxy them)."""
+    # Its own experiment: the server's keeps artifacts at mlflow-artifacts:/, a server's URI.
+    root = (tmp_path / "art").as_uri()
+    direct_url = f"{mlflow_gcs_server.store_uri}?experiment=direct-{name}&artifact_root={root}"
+    with (
+        mp.connect(mlflow_gcs_server.url, retry=FAST_RETRY) as served,
+        mp.connect(direct_url, retry=FAST_RETRY) as direct,
+    ):
+        assert direct.url.startswith("mlflow+postgresql+psycopg2://***@")
+        through_server = served.register(name, model_dir)
+        assert direct.resolve(f"{name}@latest").digest == through_server.digest
+        written_directly = direct.register(name, model_dir, metrics={"f1": 0.5})
+        assert served.resolve(f"{name}@latest").version == written_directly.version
+        assert served.resolve(f"{name}@latest").metrics == {"f1": 0.5}
+
+
+def test_a_mistyped_database_name_is_one_clear_error(mlflow_gcs_server: MlflowOnGcs) -> None:
+    """A server's database that does not exist: one attempt, not MLflow's ten (~100 s)."""
+    missing = mlflow_gcs_server.store_uri.rsplit("/", 1)[0] + "/no_such_database"
+    started = time.monotonic()
+    with pytest.raises(mp.BackendError, match='database "no_such_database" does not exist'):
+        list(mp.connect(missing, retry=FAST_RETRY).models())
+    assert time.monotonic() - started < 20

@@ -95,7 +95,7 @@ def memory_setup(root: Path, name: str, count: int, model: Path) -> tuple[mp.Reg
 
 def mlflow_setup(root: Path, name: str, count: int, model: Path) -> tuple[mp.Registry, Counter]:
     reg = mp.connect(f"mlflow+sqlite:///{root}/{name}.db")
-    client = reg.backend.client  # type: ignore[attr-defined]
+    client = reg.backend.open_client(create=True)  # type: ignore[attr-defined]
     client.create_registered_model(name)
     for _ in range(count):
         client.create_model_version(name, "s3://modelport-seed/model")

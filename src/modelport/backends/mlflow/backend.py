@@ -112,10 +112,10 @@ class MlflowBackend(Backend):
 
     @property
     def client(self) -> Any:
-        """The ``MlflowClient`` for reads: see `_open`."""
-        return self._open(create=False)
+        """The ``MlflowClient`` for reads: see `open_client`."""
+        return self.open_client(create=False)
 
-    def _open(self, *, create: bool) -> Any:
+    def open_client(self, *, create: bool = False) -> Any:
         """The ``MlflowClient``, made on first use. MLflow is imported only here (it takes
         seconds), so URLs and references are checked without it. MLflow creates a local
         store it does not find: only a write (``create``) may, so a mistyped path fails a
@@ -233,7 +233,7 @@ class MlflowBackend(Backend):
     # -- writes --------------------------------------------------------------
 
     def create_version(self, draft: VersionDraft) -> ModelVersion:
-        self._open(create=True)  # the one primitive that may start a new store
+        self.open_client(create=True)  # the one primitive that may start a new store
         existing = self._by_idempotency_key(draft)
         if existing is not None:
             return existing

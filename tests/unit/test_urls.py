@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 import modelport as mp
+from modelport import connection
+from modelport.backends import BackendEntry, registered
 from modelport.backends.memory import MemoryBackend
+from modelport.connection import registry_url
 from modelport.errors import InvalidURLError
 from modelport.registry import Registry
 from modelport.urls import REDACTED, RegistryURL, parse_url, redact
@@ -130,3 +133,34 @@ def test_the_registry_and_its_records_carry_only_the_redacted_url(tmp_path: Path
     mv = reg.register("m", source)
     for text in (repr(reg), reg.url, repr(backend), mv.registry, mv.model_dump_json()):
         assert SECRET not in text
+
+
+# -- MLflow's own tracking URIs ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["memory://", "mlflow+sqlite:///x.db", "mlflow://", "sagemaker://us-east-1?bucket=b"]
+)
+def test_a_modelport_url_is_taken_as_it_is(url: str) -> None:
+    assert registry_url(url).raw == url
+
+
+def test_an_mlflow_uri_is_the_mlflow_backends_and_keeps_its_secrets_redacted() -> None:
+    url = registry_url(f"postgresql://ml:{SECRET}@db/mlflow")
+    assert url.scheme == "mlflow+postgresql"
+    assert SECRET not in str(url)
+    assert SECRET not in repr(url)
+
+
+def test_a_backend_installed_under_an_mlflow_scheme_keeps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    claimed = {**registered(), "http": BackendEntry("example_backend:HttpBackend")}
+    monkeypatch.setattr(connection, "registered", lambda: claimed)
+    assert registry_url("http://127.0.0.1:5000").scheme == "http"
+    assert registry_url("sqlite:///x.db").scheme == "mlflow+sqlite"
+
+
+def test_an_unknown_scheme_is_still_refused_naming_it() -> None:
+    with pytest.raises(InvalidURLError, match="unknown registry scheme 's3'"):
+        mp.connect("s3://bucket/models")

@@ -1,4 +1,5 @@
-"""A strict local Azure ML model registry (workspace scope) that the real ``MLClient`` talks to.
+"""A strict local Azure ML model registry (workspace and registry scopes) that the real
+``MLClient`` talks to.
 
 No public fake of the Azure ML model API exists. `AzureMLService` serves the ARM
 paths ``azure-ai-ml`` uses for models of a workspace on 127.0.0.1, reached through
@@ -11,7 +12,13 @@ requests to the fake and restores each URL after sending, so the bearer-token po
   on creation time, ``$top``, ``nextLink`` paging with a ``$skip`` token), get, PUT,
   delete;
 - datastores: list, get, ``listSecrets`` (one AzureBlob datastore, ``workspaceblobstore``,
-  on Azurite's well-known development account).
+  on Azurite's well-known development account);
+- a registry (``registry_client()`` / ``registry_url()``, see `.registry`): discovery
+  (``/registrymanagement/v1.0/registries/NAME/discovery``), then the regional data plane
+  (``cert-REGION.experiments.azureml.net/mferp/managementfrontend/...``, api-version
+  ``2021-10-01-dataplanepreview``): the same model routes with registry asset ids,
+  version and container PUTs as long-running operations, ``tempdatarefs`` (a container
+  SAS into Azurite for uploads) and ``datarefs`` (a read SAS).
 
 Strictness: every request body is checked against the SDK's own generated REST models
 (``azure.ai.ml._restclient.arm_ml_service.models``): an unknown or read-only key is a 400
@@ -35,8 +42,18 @@ answer 429 with ``Retry-After: 0``, 503, or lose their answer after taking effec
 
 Deviations from the real service, knowingly:
 
-- Only the workspace scope; registries (discovery, regional data plane, ``tempdatarefs``)
-  are not served yet.
+- Registries: one registry in one region (``regions`` lists only the primary); its
+  storage is Azurite's one account, a container per asset. The discovery answer's
+  ``primaryRegionResourceProviderUri`` uses the ``cert-REGION.experiments.azureml.net``
+  form the SDK builds for a workspace's region (the real value was not verified). A
+  long-running write takes effect when accepted and its operation reports ``Succeeded``
+  at the first poll, without ``Retry-After`` (azure-core reads 0 as none given), at an
+  operation URL under the registry (``.../operations/op-N``). A version's ``modelUri``
+  must be a blob URL in one of the registry's containers, not necessarily its own
+  version's. ``tempdatarefs`` bodies have no generated REST model in the SDK: their two
+  keys are checked by hand. The SDK's registry create adds a snake_case
+  ``properties.system_metadata`` key, allowed (``bodies._SDK_QUIRKS``) and dropped.
+  SAS tokens last an hour.
 - ``ml_client.models.create_or_update(path=<local folder>)`` uploads through a
   ``BlobServiceClient`` the SDK builds itself, outside ``transport=``: it reaches Azurite
   only through `BlobProxy` (a CONNECT proxy ending TLS with a throwaway
@@ -61,7 +78,7 @@ from .azurite import AZURITE_VERSION, Azurite, AzuriteNotInstalledError
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
 from .proxy import BlobProxy
-from .service import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
+from .service import LOCATION, REGISTRY, RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_DATASTORE, ServiceError
 
 __all__ = [
@@ -69,6 +86,8 @@ __all__ = [
     "AZURITE_KEY",
     "AZURITE_VERSION",
     "DEFAULT_DATASTORE",
+    "LOCATION",
+    "REGISTRY",
     "RESOURCE_GROUP",
     "SUBSCRIPTION",
     "WORKSPACE",

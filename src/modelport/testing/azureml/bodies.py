@@ -23,6 +23,10 @@ from azure.ai.ml._restclient.arm_ml_service._utils.model_base import Model, _Res
 _SDK_QUIRKS: dict[str, frozenset[str]] = {
     # DatastoreOperations.get(include_secrets=True) posts {"expireAfterHours": ...}
     "SecretExpiry": frozenset({"expireAfterHours"}),
+    # ModelOperations.create_or_update in a registry (model_dataplane's
+    # begin_create_or_update_model_with_system_metadata) adds the snake_case
+    # "system_metadata" to the camelCase body, as its legacy msrest client did.
+    "ModelVersionProperties": frozenset({"system_metadata"}),
 }
 
 _WRITABLE = frozenset({"create", "update"})

@@ -75,20 +75,21 @@ class WorkspaceApi:
         self.state = WorkspaceState()
         self.calls: Counter[str] = Counter()
         self.page_size = page_size
+        self.host = ARM_HOST  # the host the client called (for nextLink)
         self._faults = faults
         self._routes = self._build_routes()
 
-    def _build_routes(self) -> list[_Route]:
-        def route(
-            name: str, method: str, path: str, handler: Handler, body: str | None = None
-        ) -> _Route:
-            versions = DATASTORE_API_VERSIONS if "datastore" in name else MODEL_API_VERSIONS
-            pattern = re.compile(f"^{path}$")
-            return _Route(name, method, pattern, versions, body, handler)
+    def route(
+        self, name: str, method: str, path: str, handler: Handler, body: str | None = None
+    ) -> _Route:
+        """A route of ``method`` on ``path`` (under the scope) with its body's REST model."""
+        pattern = re.compile(f"^{path}$")
+        return _Route(name, method, pattern, self._api_versions(name), body, handler)
 
+    def _build_routes(self) -> list[_Route]:
+        route = self.route
         models = f"/models/(?P<name>{_NAME})"
         version = f"{models}/versions/(?P<version>{_NAME})"
-        datastore = f"/datastores/(?P<name>{_NAME})"
         return [
             route("containers.list", "GET", "/models", self._list_containers),
             route("containers.get", "GET", models, self._get_container),
@@ -97,9 +98,16 @@ class WorkspaceApi:
             route("versions.get", "GET", version, self._get_version),
             route("versions.put", "PUT", version, self._put_version, "ModelVersion"),
             route("versions.delete", "DELETE", version, self._delete_version),
-            route("datastores.list", "GET", "/datastores", self._list_datastores),
-            route("datastores.get", "GET", datastore, self._get_datastore),
-            route(
+            *self._scope_routes(),
+        ]
+
+    def _scope_routes(self) -> list[_Route]:
+        """Routes only a workspace has: its datastores."""
+        datastore = f"/datastores/(?P<name>{_NAME})"
+        return [
+            self.route("datastores.list", "GET", "/datastores", self._list_datastores),
+            self.route("datastores.get", "GET", datastore, self._get_datastore),
+            self.route(
                 "datastores.listSecrets",
                 "POST",
                 f"{datastore}/listSecrets",
@@ -108,6 +116,9 @@ class WorkspaceApi:
             ),
         ]
 
+    def _api_versions(self, route: str) -> frozenset[str]:
+        return DATASTORE_API_VERSIONS if route.startswith("datastores") else MODEL_API_VERSIONS
+
     def handle(self, request: Request) -> Reply:
         try:
             return self._dispatch(request)
@@ -115,19 +126,28 @@ class WorkspaceApi:
             return Reply(error.status, error.body())
 
     def _dispatch(self, request: Request) -> Reply:
-        match = _WORKSPACE.match(request.path)
-        if match is None or (match["sub"], match["rg"], match["ws"]) != (
-            self.scope.subscription,
-            self.scope.resource_group,
-            self.scope.workspace,
-        ):
-            raise ServiceError(404, "ResourceNotFound", f"Resource {request.path} not found.")
-        rest = match["rest"] or ""
+        rest = self._scope_rest(request.path)
         for route in self._routes:
             found = route.pattern.match(rest)
             if found and route.method == request.method:
                 return self._run(route, request, found)
         raise ServiceError(404, "UserError", f"No route for {request.method} {rest}.")
+
+    def _scope_rest(self, path: str) -> str:
+        """The part of ``path`` after this workspace's ARM id (404 for another scope)."""
+        match = _WORKSPACE.match(path)
+        if match is None or (match["sub"], match["rg"], match["ws"]) != (
+            self.scope.subscription,
+            self.scope.resource_group,
+            self.scope.workspace,
+        ):
+            raise ServiceError(404, "ResourceNotFound", f"Resource {path} not found.")
+        return match["rest"] or ""
+
+    def _asset_id(self, name: str, version: str | None = None) -> str:
+        """The id the service gives a container (``version`` None) or a version."""
+        base = f"{self.scope.arm_id}/models/{name}"
+        return base if version is None else f"{base}/versions/{version}"
 
     def _run(self, route: _Route, request: Request, found: re.Match[str]) -> Reply:
         self.calls[route.name] += 1
@@ -146,6 +166,9 @@ class WorkspaceApi:
         reply = route.handler(request, found)
         return Reply(0, drop=True) if fault is Fault.LOST_ANSWER else reply
 
+    def _type(self, kind: str) -> str:
+        return f"Microsoft.MachineLearningServices/workspaces/{kind}"
+
     # --- model containers ------------------------------------------------------------
 
     def _container_json(self, name: str, entity: Entity, versions: list[str]) -> JsonDict:
@@ -161,7 +184,7 @@ class WorkspaceApi:
             "nextVersion": str((latest or 0) + 1),
             "provisioningState": "Succeeded",
         }
-        return _resource(f"{self.scope.arm_id}/models/{name}", name, "models", entity, properties)
+        return _resource(self._asset_id(name), name, self._type("models"), entity, properties)
 
     def _list_containers(self, request: Request, _: re.Match[str]) -> Reply:
         view = request.query.get("listViewType", "ActiveOnly")
@@ -186,8 +209,8 @@ class WorkspaceApi:
 
     def _version_json(self, name: str, version: str, entity: Entity) -> JsonDict:
         properties = {**entity.properties, "provisioningState": "Succeeded"}
-        arm_id = f"{self.scope.arm_id}/models/{name}/versions/{version}"
-        return _resource(arm_id, version, "models/versions", entity, properties)
+        kind = self._type("models/versions")
+        return _resource(self._asset_id(name, version), version, kind, entity, properties)
 
     def _list_versions(self, request: Request, found: re.Match[str]) -> Reply:
         name = found["name"]
@@ -257,7 +280,7 @@ class WorkspaceApi:
         body: JsonDict = {"value": page}
         if start + size < len(items):
             query = {**request.query, "$skip": f"offset-{start + size}"}
-            body["nextLink"] = f"https://{ARM_HOST}{request.path}?{urlencode(query)}"
+            body["nextLink"] = f"https://{self.host}{request.path}?{urlencode(query)}"
         return Reply(200, body)
 
 
@@ -316,7 +339,7 @@ def _resource(arm_id: str, name: str, kind: str, entity: Entity, properties: Jso
     return {
         "id": arm_id,
         "name": name,
-        "type": f"Microsoft.MachineLearningServices/workspaces/{kind}",
+        "type": kind,
         "systemData": {
             "createdAt": _timestamp(entity.created),
             "createdBy": "modelport-rig",

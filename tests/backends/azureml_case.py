@@ -24,7 +24,14 @@ from modelport.testing.conformance import (
     never,
 )
 
-ARM_METHODS = ("get", "list", "create_or_update")
+API_METHODS = (
+    "get_container",
+    "list_containers",
+    "put_container",
+    "get_version",
+    "list_versions",
+    "put_version",
+)
 BLOB_METHODS = ("upload_blob", "download_blob", "list_blob_names", "list_blobs")
 
 
@@ -80,8 +87,7 @@ def _count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
     backend = _backend(reg)
     with ExitStack() as stack:
         counters = [
-            stack.enter_context(counting_methods(backend._versions(), ARM_METHODS)),
-            stack.enter_context(counting_methods(backend._containers(), ARM_METHODS)),
+            stack.enter_context(counting_methods(backend._api(), API_METHODS)),
             stack.enter_context(counting_methods(backend._blobs().container, BLOB_METHODS)),
         ]
         every = CallCounter()

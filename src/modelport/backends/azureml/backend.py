@@ -52,6 +52,7 @@ from typing import Any
 from modelport.backends.azureml import session, translate
 from modelport.backends.azureml.config import AzureMLConfig, AzureMLOptions, parse_config
 from modelport.backends.azureml.errors import ERRORS
+from modelport.backends.azureml.models_api import WorkspaceModels
 from modelport.backends.azureml.storage import BlobStore
 from modelport.backends.azureml.translate import AzureVersion
 from modelport.backends.base import Backend, Capability, Page
@@ -92,21 +93,21 @@ class AzureMLBackend(Backend):
         self._client: Any = None
         self._token: Any = None
         self._store: BlobStore | None = None
+        self._models: Any = None
 
     @classmethod
     def from_url(cls, url: RegistryURL) -> AzureMLBackend:
-        return cls(url, parse_config(url))
+        config = parse_config(url)
+        if config.registry is not None:
+            from modelport.backends.azureml.registry import AzureMLRegistryBackend
+
+            return AzureMLRegistryBackend(url, config)
+        return cls(url, config)
 
     # -- reads ---------------------------------------------------------------
 
     def list_models(self, page_token: str | None = None) -> Page[str]:
-        pages = self._call(
-            self._ctx(),
-            self._containers().list,
-            self.config.resource_group,
-            self.config.workspace,
-            list_view_type="All",
-        )
+        pages = self._call(self._ctx(), self._api().list_containers, list_view_type="All")
         items, token = self._page(pages, page_token, self._ctx())
         return Page([str(item.name) for item in items], token)
 
@@ -228,7 +229,7 @@ class AzureMLBackend(Backend):
 
     def close(self) -> None:
         with self._lock:
-            self._client, self._store = None, None
+            self._client, self._store, self._models = None, None, None
 
     # -- helpers: writes -----------------------------------------------------
 
@@ -243,29 +244,13 @@ class AzureMLBackend(Backend):
     def _put_new(self, draft: VersionDraft) -> str:
         """PUT the version under the container's next number; a 409 means a concurrent
         register took that number: read it again."""
-        from azure.ai.ml._restclient.arm_ml_service import models as rest
-
-        tags, properties = translate.new_version_fields(draft)
-        body = rest.ModelVersion(
-            properties=rest.ModelVersionProperties(
-                model_uri=self._artifact(draft),
-                model_type="custom_model",
-                description=draft.description,
-                tags=tags,
-                properties=properties,
-                stage=Stage.DEVELOPMENT.value,
-                is_archived=False,
-            )
-        )
+        body = version_body(draft, self._artifact(draft))
         for _ in range(CREATE_ATTEMPTS):
-            container = self._container_if_any(draft.name)
-            version = str(container.properties.next_version or "1") if container else "1"
+            container, version = self._next_number(draft.name)
             try:
                 self._call(
                     self._ctx(draft.name, version),
-                    self._versions().create_or_update,
-                    self.config.resource_group,
-                    self.config.workspace,
+                    self._api().put_version,
                     draft.name,
                     version,
                     body,
@@ -274,10 +259,18 @@ class AzureMLBackend(Backend):
                 continue
             self._adopt_pointers(draft.name, container)
             return version
-        raise ConflictError(
-            f"{self.url}: {draft.name}: {CREATE_ATTEMPTS} version numbers in a row were taken "
+        raise self._numbers_taken(draft.name)
+
+    def _next_number(self, name: str) -> tuple[Any | None, str]:
+        """The model's container (None: a new model) and the number its next version takes."""
+        container = self._container_if_any(name)
+        return container, str(container.properties.next_version or "1") if container else "1"
+
+    def _numbers_taken(self, name: str) -> ConflictError:
+        return ConflictError(
+            f"{self.url}: {name}: {CREATE_ATTEMPTS} version numbers in a row were taken "
             "by concurrent registers",
-            model=draft.name,
+            model=name,
         )
 
     def _container_if_any(self, name: str) -> Any | None:
@@ -346,14 +339,7 @@ class AzureMLBackend(Backend):
             else:
                 tags[key] = value
         container.properties.tags = tags
-        self._call(
-            self._ctx(name),
-            self._containers().create_or_update,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-            container,
-        )
+        self._call(self._ctx(name), self._api().put_container, name, container)
 
     def _update_version(self, name: str, version: str, change: Any) -> None:
         with self._write_lock:
@@ -362,27 +348,13 @@ class AzureMLBackend(Backend):
     def _put_version(self, name: str, version: str, change: Any) -> None:
         current = self._rest_version(name, version)
         change(current.properties)
-        self._call(
-            self._ctx(name, version),
-            self._versions().create_or_update,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-            version,
-            current,
-        )
+        self._call(self._ctx(name, version), self._api().put_version, name, version, current)
 
     # -- helpers: reads ------------------------------------------------------
 
     def _container(self, name: str) -> Any:
         translate.check_name(name)
-        return self._call(
-            self._ctx(name),
-            self._containers().get,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-        )
+        return self._call(self._ctx(name), self._api().get_container, name)
 
     def _blob_pointers(self, name: str) -> dict[str, str] | None:
         """The model's pointer blobs, or None if they were never adopted."""
@@ -399,25 +371,12 @@ class AzureMLBackend(Backend):
 
     def _rest_version(self, name: str, version: str) -> Any:
         """The version as the REST model (``ModelVersion`` of the generated client)."""
-        return self._call(
-            self._ctx(name, version),
-            self._versions().get,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-            version,
-        )
+        return self._call(self._ctx(name, version), self._api().get_version, name, version)
 
     def _list(self, name: str, **query: Any) -> Any:
         translate.check_name(name)
         return self._call(
-            self._ctx(name),
-            self._versions().list,
-            self.config.resource_group,
-            self.config.workspace,
-            name,
-            list_view_type="All",
-            **query,
+            self._ctx(name), self._api().list_versions, name, list_view_type="All", **query
         )
 
     def _page(self, pager: Any, token: str | None, ctx: Context) -> tuple[list[Any], str | None]:
@@ -454,16 +413,24 @@ class AzureMLBackend(Backend):
             if self._client is None:
                 with ERRORS.translating(self._ctx()):
                     self._token = session.credential(self.config)
-                    self._client = session.ml_client(self.config, self._token)
+                    self._client = self._new_client(self._token)
             return self._client
 
-    def _versions(self) -> Any:
-        # The generated ARM operations MLClient.models itself calls: they expose the
-        # container tags, the properties filter and paging tokens its wrapper hides.
-        return self._ml_client().models._model_versions_operation
+    def _new_client(self, token: Any) -> Any:
+        return session.ml_client(self.config, token)
 
-    def _containers(self) -> Any:
-        return self._ml_client().models._model_container_operation
+    def _api(self) -> Any:
+        """The scope's model calls (`.models_api`): the generated operations MLClient.models
+        itself calls, which expose the container tags, the properties filter and paging
+        tokens its wrapper hides."""
+        client = self._ml_client()
+        with self._lock:
+            if self._models is None:
+                self._models = self._models_api(client)
+            return self._models
+
+    def _models_api(self, client: Any) -> Any:
+        return WorkspaceModels(client, self.config.resource_group, self.config.workspace)
 
     def _blobs(self) -> BlobStore:
         client = self._ml_client()
@@ -481,6 +448,24 @@ class AzureMLBackend(Backend):
         self, name: str | None = None, version: str | None = None, subject: str | None = None
     ) -> Context:
         return Context(self._shown, name, version, subject)
+
+
+def version_body(draft: VersionDraft, model_uri: str) -> Any:
+    """The REST ``ModelVersion`` of a version modelport creates (``model_uri``: its files)."""
+    from azure.ai.ml._restclient.arm_ml_service import models as rest
+
+    tags, properties = translate.new_version_fields(draft)
+    return rest.ModelVersion(
+        properties=rest.ModelVersionProperties(
+            model_uri=model_uri,
+            model_type="custom_model",
+            description=draft.description,
+            tags=tags,
+            properties=properties,
+            stage=Stage.DEVELOPMENT.value,
+            is_archived=False,
+        )
+    )
 
 
 def _fields(rest: Any) -> AzureVersion:

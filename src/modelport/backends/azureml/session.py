@@ -14,6 +14,7 @@ from modelport.backends.azureml.config import AzureMLConfig
 from modelport.backends.azureml.transport import (
     ARM_HOST,
     BLOB_SUFFIX,
+    REGISTRY_SUFFIXES,
     RigCredential,
     RoutingTransport,
 )
@@ -29,6 +30,12 @@ class Datastore:
     account_key: str | None  # None: identity-based access
 
 
+# Seconds between polls of a long-running write when the service gives no Retry-After
+# (azure-core's default is 30 s; the URL's timeout bounds the whole wait). A local rig
+# finishes at once: it is polled without a pause.
+LRO_POLL_INTERVAL = 1.0
+
+
 def credential(config: AzureMLConfig) -> Any:
     if config.local:
         return RigCredential()
@@ -39,8 +46,12 @@ def credential(config: AzureMLConfig) -> Any:
 
 def _routes(config: AzureMLConfig, account: str | None = None) -> dict[str, str]:
     routes = {ARM_HOST: config.endpoint} if config.endpoint else {}
-    if account is not None and config.blob_endpoint:
+    if config.endpoint and config.registry:
+        routes |= dict.fromkeys(REGISTRY_SUFFIXES, config.endpoint)
+    if config.blob_endpoint and account is not None:
         routes[f"{account}.{BLOB_SUFFIX}"] = config.blob_endpoint
+    if config.blob_endpoint and config.registry:  # its storage accounts come with each SAS
+        routes[f".{BLOB_SUFFIX}"] = config.blob_endpoint
     return routes
 
 
@@ -65,6 +76,27 @@ def ml_client(config: AzureMLConfig, token: Any) -> Any:
         workspace_name=config.workspace,
         **_client_options(config, _routes(config)),
     )
+
+
+def registry_ml_client(config: AzureMLConfig, token: Any) -> Any:
+    """A plain ``MLClient(registry_name=...)``: its constructor runs the registry discovery
+    (1 call) and binds the model operations to the registry's regional data plane."""
+    from azure.ai.ml import MLClient
+
+    return MLClient(
+        token,
+        registry_name=config.registry,
+        show_progress=False,
+        polling_interval=0.0 if config.local else LRO_POLL_INTERVAL,
+        **_client_options(config, _routes(config)),
+    )
+
+
+def sas_container_client(config: AzureMLConfig, sas_url: str) -> Any:
+    """A ``ContainerClient`` on a container URL carrying its SAS (the registry's storage)."""
+    from azure.storage.blob import ContainerClient
+
+    return ContainerClient.from_container_url(sas_url, **_client_options(config, _routes(config)))
 
 
 def datastore_of(client: Any, name: str | None) -> Datastore:

@@ -86,13 +86,17 @@ class BlobStore(ObjectEventStore):
     def fetch(self, uri: str, dest: Path) -> None:
         """The blobs under the folder ``uri`` names (or the one blob it names) into ``dest``."""
         _, path = split_datastore_uri(uri)
+        self.fetch_path(path, dest, shown=uri)
+
+    def fetch_path(self, path: str, dest: Path, shown: str) -> None:
+        """The blobs under the folder ``path`` of this container (or the one blob it names)."""
         prefix = path.rstrip("/") + "/"
         names = [n for n in self._keys(prefix) if not n.endswith("/")] or [path]
         for name in names:
             relative = name[len(prefix) :] if name.startswith(prefix) else Path(name).name
             target = dest / safe_member_path(relative)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self._download(name, shown=uri))
+            target.write_bytes(self._download(name, shown=shown))
 
     # -- pointers ------------------------------------------------------------------
 

@@ -20,11 +20,15 @@ from azure.core.rest import HttpRequest as RestHttpRequest
 
 ARM_HOST = "management.azure.com"
 BLOB_SUFFIX = "blob.core.windows.net"
+# A registry's hosts are known only once discovered: its discovery endpoint
+# (``REGION.api.azureml.ms``), its data plane (``cert-REGION.experiments.azureml.net``) and
+# its storage accounts. A route key starting with "." matches every host ending with it.
+REGISTRY_SUFFIXES = (".api.azureml.ms", ".experiments.azureml.net")
 
 
 class RoutingTransport(RequestsTransport):  # type: ignore[misc]
-    """Sends requests for the hosts in ``routes`` to a local ``http://host:port`` instead,
-    with the original ``Host`` header."""
+    """Sends requests for the hosts in ``routes`` (a key ``.suffix``: every host ending so)
+    to a local ``http://host:port`` instead, with the original ``Host`` header."""
 
     def __init__(self, routes: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,7 +48,11 @@ class RoutingTransport(RequestsTransport):  # type: ignore[misc]
 
     def _route(self, url: str) -> str:
         parts = urlsplit(url)
-        target = self._routes.get(parts.hostname or "")
+        host = parts.hostname or ""
+        target = self._routes.get(host) or next(
+            (to for key, to in self._routes.items() if key[:1] == "." and host.endswith(key)),
+            None,
+        )
         if target is None:
             return url
         local = urlsplit(target)

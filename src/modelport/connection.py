@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlencode
 
 from modelport.backends import backend_class, registered
 from modelport.errors import InvalidURLError, ModelportError
@@ -14,6 +15,7 @@ from modelport.urls import RegistryURL, parse_url
 
 ENV_VAR = "MODELPORT_REGISTRY"
 MLFLOW_ENV_VAR = "MLFLOW_TRACKING_URI"
+MLFLOW_REGISTRY_ENV_VAR = "MLFLOW_REGISTRY_URI"  # MLflow's, when the registry is elsewhere
 EMBEDDED_DEFAULT = "mlflow+sqlite:///mlflow.db"
 # MLflow's own tracking URI schemes: no built-in backend uses them, so such a URL means
 # MLflow (``sqlite:///mlflow.db`` is ``mlflow+sqlite:///mlflow.db``), unless a backend
@@ -34,8 +36,12 @@ def default_source() -> tuple[str, str]:
     tracking = os.environ.get(MLFLOW_ENV_VAR, "")
     if tracking:
         adopted = mlflow_url(tracking)
-        # A URI of another kind (databricks, a bare folder) is left to MLflow to read.
-        return adopted or "mlflow://", f"${MLFLOW_ENV_VAR}"
+        if adopted is None:  # another kind (databricks, a bare folder): MLflow reads it
+            return "mlflow://", f"${MLFLOW_ENV_VAR}"
+        registry = os.environ.get(MLFLOW_REGISTRY_ENV_VAR, "")
+        if registry and registry != tracking and "?" not in adopted:
+            adopted += "?" + urlencode({"registry_uri": registry})
+        return adopted, f"${MLFLOW_ENV_VAR}"
     return EMBEDDED_DEFAULT, "the embedded default"
 
 

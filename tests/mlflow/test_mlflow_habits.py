@@ -50,6 +50,7 @@ def run_child(code: str, cwd: Path, timeout: float = 120) -> subprocess.Complete
 def no_defaults(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.delenv("MODELPORT_REGISTRY", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     return monkeypatch
 
 
@@ -101,6 +102,9 @@ def test_mlflow_tracking_uri_is_the_default_when_modelport_registry_is_unset(
     no_defaults.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert default_url() == "mlflow+http://127.0.0.1:5000"
     assert mp.connect().url == "mlflow+http://127.0.0.1:5000"  # no network call yet
+    no_defaults.setenv("MLFLOW_REGISTRY_URI", "sqlite:////srv/registry.db")
+    registry = parse_config(registry_url(default_url())).registry_uri
+    assert registry == "sqlite:////srv/registry.db"  # MLflow's variable for it, kept
     no_defaults.setenv("MLFLOW_TRACKING_URI", "databricks")  # MLflow reads it itself
     assert default_url() == "mlflow://"
     no_defaults.setenv("MODELPORT_REGISTRY", "memory://")

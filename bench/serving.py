@@ -10,8 +10,9 @@ from ``--concurrency`` threads, each one:
 
 - raw: ``MlflowClient().get_model_version_by_alias`` + ``mlflow.artifacts.download_artifacts``
   into a fresh temporary folder;
-- modelport cold: ``reg.resolve("name@production")`` + ``reg.download(ref, fresh folder)``;
-- modelport warm: ``reg.resolve`` + ``reg.download(ref)`` into the artifact cache
+- modelport cold: ``reg.download("name@production", fresh folder)`` (it resolves the alias:
+  one registry call, as the raw recipe makes);
+- modelport warm: ``reg.download("name@production")`` into the artifact cache
   (``MODELPORT_CACHE`` in a temporary folder, filled once before the clock starts).
 
 It prints p50, p95, ops/s and the artifact cache hit rate of each, then promotes a new
@@ -127,14 +128,14 @@ def raw_recipe(tracking_uri: str, root: Path) -> Callable[[int], None]:
 
 def modelport_cold(reg: mp.Registry, root: Path) -> Callable[[int], None]:
     def fetch(folder: Path) -> None:
-        reg.download(reg.resolve(REF).ref, folder)
+        reg.download(REF, folder)  # resolves the alias itself: one registry call
 
     return in_fresh_folder(root, fetch)
 
 
 def modelport_warm(reg: mp.Registry, transfers: Transfers) -> Callable[[int], None]:
     def request(_: int) -> None:
-        reg.download(reg.resolve(REF).ref, progress=transfers)
+        reg.download(REF, progress=transfers)
 
     return request
 
@@ -197,7 +198,7 @@ def main() -> int:
             cold, cold_ops = run(
                 modelport_cold(reg, root / "requests"), args.requests, args.concurrency
             )
-            print(row("modelport cold: resolve + download(ref, dest)", cold, cold_ops))
+            print(row("modelport cold: download(name@production, dest)", cold, cold_ops))
             print(f"    raw / modelport cold ops/s: {raw_ops / cold_ops:.2f}x")
             resolves, resolve_ops = run(lambda _: reg.resolve(REF), args.requests, args.concurrency)
             print(row("  of which: modelport resolve alone", resolves, resolve_ops))
@@ -205,7 +206,7 @@ def main() -> int:
             transfers = Transfers()
             warm, warm_ops = run(modelport_warm(reg, transfers), args.requests, args.concurrency)
             hit_rate = transfers.hit_rate()
-            print(row("modelport warm: resolve + download(ref) cached", warm, warm_ops, hit_rate))
+            print(row("modelport warm: download(name@production) cached", warm, warm_ops, hit_rate))
             swap = handle_swap_seconds(reg, model, args.refresh)
             print(
                 f"  watch handle (refresh {args.refresh:g} s, background): new version served "

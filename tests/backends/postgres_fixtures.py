@@ -218,7 +218,13 @@ class MlflowOnPostgres:
 
 @pytest.fixture(scope="session")
 def moto_s3_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Store]:
-    log = tmp_path_factory.mktemp("moto-s3") / "moto.log"
+    with running_moto_s3(tmp_path_factory.mktemp("moto-s3") / "moto.log") as store:
+        yield store
+
+
+@contextlib.contextmanager
+def running_moto_s3(log: Path) -> Iterator[S3Store]:
+    """moto's S3 server on a free 127.0.0.1 port with one bucket, stopped by its PID."""
     port = free_port()
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with log.open("wb") as sink:

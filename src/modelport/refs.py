@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -47,6 +48,13 @@ def parse_ref(ref: object, field: str = "ref") -> ModelRef:
             f"got {type(ref).__name__}",
             field=field,
         )
+    return _parse_text(str(ref), field)  # str(): a str subclass may not hash as text
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(ref: str, field: str) -> ModelRef:
+    """Remembered: a serving process resolves the same few references over and over (the
+    result is immutable; a refusal raises each time, it is not remembered)."""
     name, sep, rest = _split(ref)
     if not MODEL_NAME.fullmatch(name):
         raise InvalidReferenceError(

@@ -68,8 +68,12 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
 def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
     """Plain versions, written with the SDK's own registry calls (those of
     ``MLClient(registry_name=...).models``) as a pipeline would: one upload storage for
-    the batch, then one long-running PUT per version (no files: listing is what counts)."""
+    the batch, then one PUT per version, its long-running operation not awaited (the rig
+    applies a write when it accepts it). No files: listing is what counts."""
     from azure.ai.ml._restclient.arm_ml_service import models as rest
+    from azure.ai.ml._utils._registry_utils import (
+        begin_create_or_update_registry_versioned_asset as begin_put,
+    )
 
     api = _backend(reg)._registry()
     sas = api.upload_sas(f"{name}-seed", "1")
@@ -77,7 +81,8 @@ def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
     path = f"{sas.split('?')[0]}/seed/model.pkl"
     for number in range(1, count + 1):
         body = rest.ModelVersion(properties=rest.ModelVersionProperties(model_uri=path))
-        api.put_version(name, str(number), body)
+        scope = (api.resource_group, api.registry)
+        begin_put(api.service, "models", name, str(number), *scope, body, wait=False)
 
 
 @contextmanager

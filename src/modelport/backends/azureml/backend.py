@@ -1,5 +1,8 @@
 """``azureml://``: an Azure ML workspace's model registry through azure-ai-ml's ``MLClient``.
 
+(``azureml://registry/NAME``, a registry, is `.registry.AzureMLRegistryBackend`: this
+class over the registry's data-plane calls, `.models_api` hiding the difference.)
+
 A model is a model container, a version its version (see `.translate` for the
 mapping, `.storage` for the datastore's blobs). Calls go through the generated ARM
 operations the ``MLClient`` itself uses (``model_versions``, ``model_containers``), built

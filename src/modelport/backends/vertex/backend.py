@@ -34,6 +34,7 @@ Calls per primitive (each retried as a whole by the facade):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import threading
@@ -125,7 +126,8 @@ class VertexBackend(Backend):
         return Page(names, pager.next_page_token or None)
 
     def get_version(self, name: str, version: str) -> ModelVersion:
-        return self._record(name, self._version(name, version))
+        _check_version_id(self.url, name, version)
+        return self._read_record(name, self._get_message(name, version))
 
     def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
         models, token = self._versions_page(name, page_token, size=self.config.page_size)
@@ -147,7 +149,7 @@ class VertexBackend(Backend):
 
     def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
         try:
-            return self._record(name, self._get(name, pointer))
+            return self._read_record(name, self._get_message(name, pointer))
         except VersionNotFoundError:
             return None
 
@@ -433,17 +435,15 @@ class VertexBackend(Backend):
     # -- helpers: reads ------------------------------------------------------
 
     def _version(self, name: str, version: str) -> JsonDict:
-        if not version.isdigit():
-            raise VersionNotFoundError(
-                f"{self.url}: model {name!r} has no version {version!r} (Vertex versions are "
-                "numbers)",
-                model=name,
-                version=version,
-            )
+        _check_version_id(self.url, name, version)
         return self._get(name, version)
 
     def _get(self, name: str, which: str) -> JsonDict:
-        """``ID@which`` (a version id or an alias); a miss says whether the model exists."""
+        return _fields(self._get_message(name, which))
+
+    def _get_message(self, name: str, which: str) -> Any:
+        """``ID@which`` (a version id or an alias) as its protobuf message; a miss says
+        whether the model exists."""
         try:
             model = self._call(
                 self._ctx(name, which), "get_model", name=self._resource(name, which)
@@ -453,7 +453,7 @@ class VertexBackend(Backend):
             raise VersionNotFoundError(
                 f"{self.url}: model {name!r} has no version {which!r}", model=name, version=which
             ) from None
-        return _fields(model)
+        return type(model).pb(model)
 
     def _versions_page(
         self,
@@ -478,7 +478,7 @@ class VertexBackend(Backend):
         if read_mask:
             request.read_mask = FieldMask(paths=read_mask)
         pager = self._call(self._ctx(name), "list_model_versions", request=request)
-        return [_fields(m) for m in pager.models], pager.next_page_token or None
+        return [_fields(type(m).pb(m)) for m in pager.models], pager.next_page_token or None
 
     def _all_versions(
         self, name: str, where: str, read_mask: list[str] | None = None
@@ -494,6 +494,20 @@ class VertexBackend(Backend):
 
     def _record(self, name: str, model: JsonDict) -> ModelVersion:
         return translate.version_from_model(model, name, self._shown)
+
+    def _read_record(self, name: str, message: Any) -> ModelVersion:
+        """``message``'s neutral record, translated once per distinct message (a serving
+        process reads the same version again and again; translating it was most of a
+        resolve's own time), with dicts of its own for the caller."""
+        serialized = message.SerializeToString(deterministic=True)
+        cached = _translated(serialized, name, self._shown)
+        return cached.model_copy(
+            update={
+                "metrics": dict(cached.metrics),
+                "params": dict(cached.params),
+                "tags": dict(cached.tags),
+            }
+        )
 
     def _stored_events(self, name: str, version: str) -> list[Event]:
         store = self._store(name)
@@ -549,11 +563,28 @@ class VertexBackend(Backend):
         return Context(self._shown, name, version, subject)
 
 
-def _fields(model: Any) -> JsonDict:
-    """The fields modelport reads of a proto-plus ``Model``, as plain values; read from the
-    underlying protobuf message, which costs a tenth of proto-plus's per-field marshalling
-    (a resolve reads one model: this is most of modelport's own time)."""
-    message = type(model).pb(model)
+def _check_version_id(url: object, name: str, version: str) -> None:
+    if not version.isdigit():
+        raise VersionNotFoundError(
+            f"{url}: model {name!r} has no version {version!r} (Vertex versions are numbers)",
+            model=name,
+            version=version,
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _translated(serialized: bytes, name: str, shown: str) -> ModelVersion:
+    """The neutral record of a serialized ``Model`` (a pure function of its arguments,
+    remembered for the last 512; metadata that does not decode is logged once per message)."""
+    from google.cloud.aiplatform_v1 import types
+
+    message = types.Model.pb().FromString(serialized)
+    return translate.version_from_model(_fields(message), name, shown)
+
+
+def _fields(message: Any) -> JsonDict:
+    """The fields modelport reads of a ``Model``'s protobuf message (not its proto-plus
+    wrapper, whose per-field marshalling costs ten times more), as plain values."""
     fields: JsonDict = {field: getattr(message, field) for field in _PLAIN_FIELDS}
     fields["labels"] = dict(message.labels)
     fields["version_aliases"] = list(message.version_aliases)

@@ -153,3 +153,18 @@ def test_an_upload_still_running_is_awaited(
         assert registry.register(name, model_dir).version == "1"
     finally:
         rig.service.lro_polls = 0
+
+
+def test_a_record_read_again_is_a_fresh_copy_of_what_the_service_holds(
+    registry: mp.Registry, name: str, model_dir: Path
+) -> None:
+    """Reads of an unchanged version are translated once: what a caller does to the dicts
+    of its record must not reach the next read, and a change on the service must."""
+    mv = registry.register(name, model_dir, metrics={"f1": 0.8}, tags={"team": "a"})
+    first = registry.resolve(mv.ref)
+    first.metrics["f1"] = 0.0
+    first.tags["team"] = "changed by the caller"
+    again = registry.resolve(mv.ref)
+    assert (again.metrics, again.tags["team"]) == ({"f1": 0.8}, "a")
+    registry.approve(mv.ref)
+    assert registry.resolve(mv.ref).approval is mp.Approval.APPROVED

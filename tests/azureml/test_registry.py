@@ -17,7 +17,7 @@ from azure.ai.ml.entities import Model
 import modelport as mp
 from modelport.cli.app import main
 from modelport.migration import diff, migrate
-from modelport.testing.azureml import AzureMLService, BlobProxy
+from modelport.testing.azureml import AzureMLService, BlobProxy, Fault
 from tests.migration.conftest import populate, snapshot
 
 NAME = "fraud"
@@ -172,3 +172,25 @@ def test_the_cli_promotes_a_workspace_into_the_registry(
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue())["counts"]["created"] == 1
     assert shared.resolve(f"{NAME}/1").neutral() == registry.resolve(f"{NAME}/1").neutral()
+
+
+def test_transient_faults_on_the_data_plane_lose_and_duplicate_nothing(
+    rig: AzureMLService, artifact: Path
+) -> None:
+    retry = mp.RetryPolicy(attempts=30, initial_wait=0.001, max_wait=0.01, deadline=60)
+    reg = mp.connect(rig.registry_url(), retry=retry)
+    for fault in (Fault.THROTTLE, Fault.UNAVAILABLE, Fault.LOST_ANSWER):
+        rig.faults.at_rate(fault, 0.1, seed=11)
+    try:
+        made = [reg.register(NAME, artifact, idempotency_key=f"k{i}") for i in range(3)]
+        injected = sum(rig.faults.injected.values())
+    finally:
+        rig.faults.clear()
+        reg.close()
+
+    assert injected > 0
+    assert [mv.version for mv in made] == ["1", "2", "3"]
+    again = mp.connect(rig.registry_url(), retry=retry)
+    assert [mv.version for mv in again.versions(NAME)] == ["1", "2", "3"]
+    assert {mv.digest for mv in made} == {again.resolve(f"{NAME}/1").digest}
+    again.close()

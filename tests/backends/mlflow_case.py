@@ -1,8 +1,11 @@
 """MLflow in the conformance suite: the SQLite store in-process, a real ``mlflow server``
-on SQLite with artifacts on disk, and one as teams run it: on PostgreSQL, artifacts in S3."""
+on SQLite with artifacts on disk, and as teams run it: on PostgreSQL, artifacts in S3, and
+(when ``$MODELPORT_EXTRA_CASES`` names ``mlflow-postgres-gcs``: ``.ci/run`` runs it after
+the README's command, which it would take past 15 minutes) artifacts in GCS."""
 
 from __future__ import annotations
 
+import os
 import posixpath
 import uuid
 from collections.abc import Iterator
@@ -25,7 +28,9 @@ from modelport.testing.conformance import (
 )
 from modelport.testing.conformance.case import Opener
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
-from tests.backends.postgres_fixtures import MlflowOnPostgres
+from tests.backends.postgres_fixtures import MlflowOnGcs, MlflowOnPostgres
+
+EXTRA_CASES = "MODELPORT_EXTRA_CASES"  # comma-separated ids of cases run on request
 
 
 def _backend(reg: mp.Registry) -> MlflowBackend:
@@ -55,6 +60,15 @@ _s3_servers: dict[str, MlflowOnPostgres] = {}  # tracking URI -> the rig serving
 def _open_postgres(request: pytest.FixtureRequest) -> mp.Registry:
     server: MlflowOnPostgres = request.getfixturevalue("mlflow_postgres_server")
     _s3_servers[server.url] = server
+    return _connect_http(server.url)
+
+
+_gcs_servers: dict[str, MlflowOnGcs] = {}  # tracking URI -> the rig serving it
+
+
+def _open_postgres_gcs(request: pytest.FixtureRequest) -> mp.Registry:
+    server: MlflowOnGcs = request.getfixturevalue("mlflow_gcs_server")
+    _gcs_servers[server.url] = server
     return _connect_http(server.url)
 
 
@@ -112,6 +126,9 @@ def _tamper(reg: mp.Registry, mv: mp.ModelVersion) -> None:
     if (s3_server := _s3_servers.get(_backend(reg).tracking_uri)) is not None:
         _tamper_s3(s3_server, mv.artifact_uri)
         return
+    if (gcs_server := _gcs_servers.get(_backend(reg).tracking_uri)) is not None:
+        _tamper_gcs(gcs_server, mv.artifact_uri)
+        return
     root = _artifact_dir(reg, mv.artifact_uri)
     first = sorted(p for p in root.rglob("*") if p.is_file())[0]
     first.write_bytes(first.read_bytes() + b"tampered")
@@ -123,6 +140,14 @@ def _tamper_s3(server: MlflowOnPostgres, artifact_uri: str) -> None:
     first = sorted(item["Key"] for item in listing["Contents"])[0]
     body = s3.get_object(Bucket=server.s3.bucket, Key=first)["Body"].read()
     s3.put_object(Bucket=server.s3.bucket, Key=first, Body=body + b"tampered")
+
+
+def _tamper_gcs(server: MlflowOnGcs, artifact_uri: str) -> None:
+    bucket = server.gcs.client().bucket(server.bucket)
+    prefix = server.object_name(artifact_uri).rstrip("/") + "/"
+    first = sorted(blob.name for blob in bucket.list_blobs(prefix=prefix))[0]
+    blob = bucket.blob(first)
+    blob.upload_from_string(blob.download_as_bytes() + b"tampered")
 
 
 def _artifact_dir(reg: mp.Registry, artifact_uri: str) -> Path:
@@ -150,3 +175,5 @@ CASES = [
     _case("mlflow-server", _open_server),
     _case("mlflow-postgres", _open_postgres),
 ]
+if "mlflow-postgres-gcs" in os.environ.get(EXTRA_CASES, "").split(","):
+    CASES.append(_case("mlflow-postgres-gcs", _open_postgres_gcs))

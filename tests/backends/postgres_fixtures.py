@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from modelport.testing.sagemaker.clients import DUMMY_CREDENTIALS, make_client
+from modelport.testing.vertex import GcsEmulator
 from tests.backends.mlflow_fixtures import free_port, running_mlflow, stop, wait_until_up
 
 START_TIMEOUT = 30.0
@@ -262,3 +263,41 @@ def mlflow_postgres_server(
     log = tmp_path_factory.mktemp("mlflow-postgres") / "server.log"
     with mlflow_on_postgres(store_uri, moto_s3_process, log) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class MlflowOnGcs:
+    """An ``mlflow server`` on a PostgreSQL database, its artifacts under ``gs://bucket/prefix``
+    on gcp-storage-emulator (the server's google-cloud-storage reaches it through
+    ``STORAGE_EMULATOR_HOST``)."""
+
+    url: str
+    store_uri: str  # the server's database: postgresql+psycopg2://USER@HOST:PORT/DB
+    gcs: GcsEmulator
+    bucket: str
+    prefix: str
+
+    def objects(self) -> list[str]:
+        """The names of every object under the server's artifact prefix."""
+        blobs = self.gcs.client().list_blobs(self.bucket, prefix=f"{self.prefix}/")
+        return [str(blob.name) for blob in blobs]
+
+    def object_name(self, artifact_uri: str) -> str:
+        """The object prefix a ``mlflow-artifacts:/...`` URI of this server maps to."""
+        scheme = "mlflow-artifacts:"
+        assert artifact_uri.startswith(scheme), artifact_uri
+        return f"{self.prefix}/{artifact_uri[len(scheme) :].lstrip('/')}"
+
+
+@pytest.fixture(scope="session")
+def mlflow_gcs_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_cluster: PostgresCluster
+) -> Iterator[MlflowOnGcs]:
+    store_uri = postgres_cluster.create_database(f"mlflow_gcs_{uuid.uuid4().hex[:8]}")
+    log = tmp_path_factory.mktemp("mlflow-gcs") / "server.log"
+    bucket, prefix = f"modelport-{uuid.uuid4().hex[:12]}", "mlflow"
+    with GcsEmulator() as gcs:
+        gcs.create_bucket(bucket)
+        env = {"STORAGE_EMULATOR_HOST": gcs.endpoint, "GOOGLE_CLOUD_PROJECT": "modelport-rig"}
+        with running_mlflow(store_uri, f"gs://{bucket}/{prefix}", log, env=env) as url:
+            yield MlflowOnGcs(url, store_uri, gcs, bucket, prefix)

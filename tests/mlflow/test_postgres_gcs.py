@@ -4,15 +4,13 @@ gcp-storage-emulator (the Vertex rig's GCS, in this process). The server's googl
 client reaches the emulator through ``STORAGE_EMULATOR_HOST`` (anonymous credentials);
 modelport talks HTTP to the server only, as with S3: nothing in the backend knows the store.
 
-A focused test, not a conformance case: a tenth case would take the README's suite past
-its 15 minutes on 2 cores (the mlflow-postgres case costs ~1 min of it already)."""
+The conformance suite runs on this server too (case ``mlflow-postgres-gcs``), in ``.ci/run``
+after the README's command: an eleventh case would take the README's suite past its 15
+minutes on 2 cores. These focused tests run in the README's command."""
 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,37 +18,7 @@ import pytest
 import modelport as mp
 from modelport.digest import digest_path
 from modelport.testing.conformance import FAST_RETRY
-from modelport.testing.vertex import GcsEmulator
-from tests.backends.mlflow_fixtures import running_mlflow
-from tests.backends.postgres_fixtures import PostgresCluster
-
-
-@dataclass(frozen=True)
-class MlflowOnGcs:
-    url: str
-    store_uri: str  # the server's database: postgresql+psycopg2://USER@HOST:PORT/DB
-    gcs: GcsEmulator
-    bucket: str
-    prefix: str
-
-    def objects(self) -> list[str]:
-        """The names of every object under the server's artifact prefix."""
-        blobs = self.gcs.client().list_blobs(self.bucket, prefix=f"{self.prefix}/")
-        return [str(blob.name) for blob in blobs]
-
-
-@pytest.fixture(scope="module")
-def mlflow_gcs_server(
-    tmp_path_factory: pytest.TempPathFactory, postgres_cluster: PostgresCluster
-) -> Iterator[MlflowOnGcs]:
-    store_uri = postgres_cluster.create_database(f"mlflow_gcs_{uuid.uuid4().hex[:8]}")
-    log = tmp_path_factory.mktemp("mlflow-gcs") / "server.log"
-    bucket, prefix = f"modelport-{uuid.uuid4().hex[:12]}", "mlflow"
-    with GcsEmulator() as gcs:
-        gcs.create_bucket(bucket)
-        env = {"STORAGE_EMULATOR_HOST": gcs.endpoint, "GOOGLE_CLOUD_PROJECT": "modelport-rig"}
-        with running_mlflow(store_uri, f"gs://{bucket}/{prefix}", log, env=env) as url:
-            yield MlflowOnGcs(url, store_uri, gcs, bucket, prefix)
+from tests.backends.postgres_fixtures import MlflowOnGcs
 
 
 def test_register_promote_resolve_and_download_through_gcs(

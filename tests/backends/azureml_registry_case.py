@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,13 +21,10 @@ from modelport.testing.conformance import (
     FAST_RETRY,
     PAGE_SIZE,
     BackendCase,
-    CallCounter,
-    counting_methods,
-    never,
 )
 
 from .azureml_case import API_METHODS as WORKSPACE_API_METHODS
-from .azureml_case import BLOB_METHODS
+from .azureml_case import GAPS, call_counter
 
 API_METHODS = (*WORKSPACE_API_METHODS, "upload_sas", "read_sas")
 
@@ -85,21 +80,6 @@ def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
         begin_put(api.service, "models", name, str(number), *scope, body, wait=False)
 
 
-@contextmanager
-def _count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
-    """Every data-plane call and every blob call of the state storage the backend starts."""
-    backend = _backend(reg)
-    with ExitStack() as stack:
-        counters = [
-            stack.enter_context(counting_methods(backend._api(), API_METHODS)),
-            stack.enter_context(counting_methods(backend._blobs().container, BLOB_METHODS)),
-        ]
-        every = CallCounter()
-        yield every
-        for counter in counters:
-            every.calls.update(counter.calls)
-
-
 CASES = [
     BackendCase(
         id="azureml-registry",
@@ -108,13 +88,7 @@ CASES = [
         set_alias=_set_alias,
         tamper=_tamper,
         seed=_seed,
-        count_calls=_count_calls,
-        gaps={
-            "test_corrupt_metadata_leaves_the_version_readable_and_writable": never(
-                "version properties are immutable after create: no hand edit can garble "
-                "the record modelport keeps there",
-                raises=NotImplementedError,
-            ),
-        },
+        count_calls=call_counter(API_METHODS),
+        gaps=GAPS,
     )
 ]

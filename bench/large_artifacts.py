@@ -48,17 +48,8 @@ from tests.backends.mlflow_fixtures import create_empty_db, running_mlflow
 from tests.backends.postgres_fixtures import S3Store, running_moto_s3
 
 import modelport as mp
+from migrate_mlflow_to_sagemaker import DUMMY_AWS, IMAGE, REGION  # the rig's dummy account
 
-REGION = "us-east-1"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1"
-DUMMY_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 MB = 1e6
 
 

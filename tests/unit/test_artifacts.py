@@ -41,17 +41,21 @@ def test_pack_then_unpack_gives_back_the_same_files(model_dir: Path, tmp_path: P
     assert digest_path(out) == digest_path(model_dir)
 
 
+def _local_artifact(kind: str, model_dir: Path, tmp_path: Path) -> Path:
+    """``model_dir`` as a local artifact of ``kind``: the folder, a .tar.gz of it, one file."""
+    if kind == "tar.gz":
+        archive = tmp_path / "model.tar.gz"
+        with archive.open("wb") as out:
+            pack_tar_gz(model_dir, out)
+        return archive
+    return model_dir / "MLmodel" if kind == "file" else model_dir
+
+
 @pytest.mark.parametrize("kind", ["dir", "tar.gz", "file"])
 def test_materialize_lays_out_any_local_artifact_as_files(
     model_dir: Path, tmp_path: Path, kind: str
 ) -> None:
-    source = model_dir
-    if kind == "tar.gz":
-        source = tmp_path / "model.tar.gz"
-        with source.open("wb") as out:
-            pack_tar_gz(model_dir, out)
-    elif kind == "file":
-        source = model_dir / "MLmodel"
+    source = _local_artifact(kind, model_dir, tmp_path)
     dest = tmp_path / "dest"
     materialize(source, dest)
     assert digest_path(dest) == digest_path(source)
@@ -144,13 +148,7 @@ def test_a_failed_integrity_check_leaves_the_old_download_in_place(
 def test_link_tree_lays_out_the_same_files_without_copying_them(
     model_dir: Path, tmp_path: Path, kind: str
 ) -> None:
-    source = model_dir
-    if kind == "tar.gz":
-        source = tmp_path / "model.tar.gz"
-        with source.open("wb") as out:
-            pack_tar_gz(model_dir, out)
-    elif kind == "file":
-        source = model_dir / "MLmodel"
+    source = _local_artifact(kind, model_dir, tmp_path)
     dest = tmp_path / "dest"
     link_tree(source, dest)
     assert digest_path(dest) == digest_path(source)

@@ -103,9 +103,15 @@ def _azureml(rig: AzureMLService) -> Destination:
     return AzureMLDestination(rig.url(page_size="3"), rig)
 
 
+def _azureml_registry(rig: AzureMLService) -> Destination:
+    # the same service and faults as the workspace: only the scope (and URL) differs
+    return AzureMLDestination(rig.registry_url(page_size="3"), rig)
+
+
 TARGETS = [
     RigTarget("vertex", "vertex_rig", _vertex),
     RigTarget("azureml", "azureml_rig", _azureml),
+    RigTarget("azureml-registry", "azureml_rig", _azureml_registry),
 ]
 
 

@@ -50,7 +50,7 @@ from modelport.models import (
     leaves,
 )
 from modelport.policy import MetricGate, Policy, evaluate_gates
-from modelport.progress import ProgressSink, tree_size
+from modelport.progress import ByteCount, OnBytes, ProgressSink, tree_size, watching
 from modelport.refs import REFERENCE_WORDS, ModelRef, RefKind, parse_ref
 from modelport.retry import RetryPolicy
 from modelport.scratch import scratch_dir
@@ -128,8 +128,9 @@ class Registry:
     ) -> ModelVersion:
         """Register a local directory/file/``.tar.gz`` or a URI as the model's next version.
 
-        ``progress``, if given, is advanced by one version and the local artifact's bytes
-        once the version exists (see `modelport.progress`)."""
+        ``progress``, if given, is advanced by the local artifact's bytes as the backend
+        sends them (all of them once the version exists, if its SDK reports nothing
+        sooner), then by one version (see `modelport.progress`)."""
         draft = self._draft(
             name, source, metrics, params, tags, description, lineage, actor, idempotency_key
         )
@@ -137,8 +138,10 @@ class Registry:
             return self._create(draft)
         sent = tree_size(Path(draft.source)) if draft.source_is_local else 0
         progress.expect(versions=1, nbytes=sent)
-        mv = self._create(draft)
-        progress.advance(versions=1, nbytes=sent)
+        count = ByteCount(progress, limit=sent)
+        mv = self._create(draft, on_bytes=count)
+        count.settle(sent)
+        progress.advance(versions=1)
         return mv
 
     def import_version(
@@ -160,9 +163,9 @@ class Registry:
         """
         return self._create(self._import_draft(record, source, history, idempotency_key))
 
-    def _create(self, draft: VersionDraft) -> ModelVersion:
+    def _create(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         self.backend.validate_draft(draft)
-        mv = self._call(lambda: self.backend.create_version(draft))
+        mv = self._call(lambda: self.backend.create_version(draft, on_bytes=on_bytes))
         self.cache.evict(draft.name)
         return self._reconciled(mv)
 
@@ -634,8 +637,9 @@ class Registry:
         shared by every process (`modelport.artifact_cache`); the folder returned
         is the cache's own, not to be modified.
 
-        ``progress``, if given, is advanced by one version and the bytes fetched once the
-        artifact is complete; by one version and no bytes when nothing was transferred.
+        ``progress``, if given, is advanced by the bytes as they arrive (sampled in the
+        staging folder), then by one version; by one version and no bytes when nothing
+        was transferred.
         """
         if progress is not None:
             progress.expect(versions=1)  # the size is known once the files are here
@@ -644,12 +648,12 @@ class Registry:
         target = download_target(dest, overwrite=overwrite)
         mv = self.resolve(ref)
         if _holds(target, mv):
-            _advance(progress, 0)
+            _advance(progress)
             return target
         sweep_stale(target)
         with staging_dir(target) as staged:
-            self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}")
-            _advance(progress, tree_size(staged))
+            self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}", progress)
+            _advance(progress)
             write_marker(staged, self.url, mv)
             follow_umask(staged)
             publish(staged, target)
@@ -695,23 +699,28 @@ class Registry:
                 field="dest",
             )
         consequence = "nothing was kept in the artifact cache"
-        fetched = [0]  # stays 0 on a cache hit: the fill below never runs
 
-        def fill(staged: Path) -> None:
-            self._fetch_verified(mv, staged, consequence)
-            fetched[0] = tree_size(staged)
+        def fill(staged: Path) -> None:  # not called on a cache hit: no bytes then
+            self._fetch_verified(mv, staged, consequence, progress)
 
         path = self.artifact_cache.get(mv.digest, fill)
-        _advance(progress, fetched[0])
+        _advance(progress)
         return path
 
-    def fetch(self, record: ModelVersion, dest: str | os.PathLike[str]) -> Path:
+    def fetch(
+        self,
+        record: ModelVersion,
+        dest: str | os.PathLike[str],
+        *,
+        progress: ProgressSink | None = None,
+    ) -> Path:
         """Fetch the artifact of ``record`` (a version this registry returned) into the
         directory ``dest``, new or empty, and verify its digest.
 
         Unlike `download` it resolves nothing and lays out the artifact's files
         only, for a caller that stages artifacts itself (migration). A transient fault
         restarts the fetch from an empty ``dest``; on any failure ``dest`` is left empty.
+        ``progress``, if given, is advanced by the bytes as they arrive, no versions.
         """
         if not isinstance(record, ModelVersion):
             raise InvalidInputError(
@@ -720,15 +729,22 @@ class Registry:
             )
         target = fetch_target(dest)
         try:
-            self._fetch_verified(record, target, f"nothing was kept in {str(target)!r}")
+            consequence = f"nothing was kept in {str(target)!r}"
+            self._fetch_verified(record, target, consequence, progress)
         except BaseException:
             _emptied(target)
             raise
         return target
 
-    def _fetch_verified(self, mv: ModelVersion, into: Path, consequence: str) -> None:
+    def _fetch_verified(
+        self,
+        mv: ModelVersion,
+        into: Path,
+        consequence: str,
+        progress: ProgressSink | None = None,
+    ) -> None:
         try:
-            self._call(lambda: self.backend.fetch_artifact(mv.artifact_uri, _emptied(into)))
+            self._fetch_counted(mv, into, progress)
         except UnreadableArchiveError as exc:
             raise IntegrityError(
                 f"{mv.ref}: the stored artifact is damaged ({exc}); {consequence}",
@@ -739,6 +755,25 @@ class Registry:
             ) from None
         if mv.digest is not None:
             _check_digest(mv, digest_path(into), consequence)
+
+    def _fetch_counted(self, mv: ModelVersion, into: Path, progress: ProgressSink | None) -> None:
+        """Fetch into ``into``; with ``progress``, advance it by the bytes landing there.
+
+        Sampled here rather than reported by the backend: ``into`` is the facade's own
+        folder, so this works the same on every backend and counts only bytes that
+        arrived. A retry empties ``into``; the count only reports past its high-water mark.
+        """
+
+        def fetch() -> None:
+            self.backend.fetch_artifact(mv.artifact_uri, _emptied(into))
+
+        if progress is None:
+            self._call(fetch)
+            return
+        count = ByteCount(progress)
+        with watching(into, count):
+            self._call(fetch)
+        count.settle(tree_size(into))
 
     def lineage(self, ref: str) -> Lineage:
         """The version's lineage: its record's, completed with what the backend itself
@@ -929,10 +964,10 @@ def _holds(target: Path, mv: ModelVersion) -> bool:
     return digest_path(target) == mv.digest
 
 
-def _advance(progress: ProgressSink | None, nbytes: int) -> None:
-    """One version done, ``nbytes`` of it transferred."""
+def _advance(progress: ProgressSink | None) -> None:
+    """One version done (its bytes were advanced as they arrived)."""
     if progress is not None:
-        progress.advance(versions=1, nbytes=nbytes)
+        progress.advance(versions=1)
 
 
 def _check_digest(mv: ModelVersion, actual: str | None, consequence: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from modelport.backends.memory import MemoryBackend
 from modelport.models import Approval, Event, ModelVersion, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import parse_url
 
 SCHEME = "pickle:"
@@ -24,9 +25,9 @@ class FileBackend(MemoryBackend):
             with path.open("rb") as stream:
                 self._models, self._blobs, self._by_key, self.instance = pickle.load(stream)
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         with self._lock:
-            mv = super().create_version(draft)
+            mv = super().create_version(draft, on_bytes)
             self._save()
             return mv
 

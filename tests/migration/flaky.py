@@ -14,6 +14,7 @@ from typing import TypeVar
 from modelport import TransientBackendError
 from modelport.backends.base import Backend, Page
 from modelport.models import Approval, Event, ModelVersion, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -41,6 +42,14 @@ class FlakyBackend(Backend):
         self._rolls: dict[str, random.Random] = {}  # one stream per operation: the faults an
         # operation gets do not depend on how threads interleave with other operations
         self._lock = threading.Lock()
+
+    def inject(self, rate: float, seed: int) -> None:
+        """From now on fail ``rate`` of the calls, drawn afresh from ``seed``, and count
+        from zero: a run under faults that follows a clean run on the same client."""
+        with self._lock:
+            self.rate, self.seed = rate, seed
+            self._rolls.clear()
+            self.faults.clear()
 
     @classmethod
     def from_url(cls, url: RegistryURL) -> Backend:
@@ -96,9 +105,9 @@ class FlakyBackend(Backend):
 
     # -- writes --------------------------------------------------------------------
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         def create() -> ModelVersion:
-            mv = self._write("create_version", lambda: self.inner.create_version(draft))
+            mv = self._write("create_version", lambda: self.inner.create_version(draft, on_bytes))
             with self._lock:
                 self.writes.append(("created", mv.name, mv.version))
             return mv

@@ -13,6 +13,7 @@ from modelport.backends.base import Page
 from modelport.backends.memory import MemoryBackend
 from modelport.migration import migrate
 from modelport.models import ModelVersion, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import parse_url
 from tests.migration.conftest import history_shape, populate, snapshot
 from tests.migration.flaky import FlakyBackend
@@ -105,13 +106,13 @@ class _Interrupted(FlakyBackend):
 
     interrupted = False
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         if self.interrupted:
             time.sleep(0.2)
         elif sum(kind == "created" for kind, _, _ in self.writes) >= 2:
             self.interrupted = True
             raise KeyboardInterrupt
-        return super().create_version(draft)
+        return super().create_version(draft, on_bytes)
 
 
 def test_an_interrupt_stops_the_run_promptly_and_a_rerun_finishes_it(tmp_path: Path) -> None:

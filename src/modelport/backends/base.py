@@ -19,6 +19,7 @@ from typing import ClassVar, Generic, TypeVar
 from modelport.backends.kit.options import BackendOptions
 from modelport.errors import UnsupportedOperation
 from modelport.models import Approval, Event, Lineage, ModelVersion, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 T = TypeVar("T")
@@ -131,10 +132,15 @@ class Backend(ABC):
     # -- writes --------------------------------------------------------------
 
     @abstractmethod
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         """Create the model if needed, store the artifact, the version's record and
         ``draft.history`` as its first events. Stage is ``development``. A retry with the
-        same ``draft.idempotency_key`` returns the version the first attempt created."""
+        same ``draft.idempotency_key`` returns the version the first attempt created.
+
+        ``on_bytes``, if given, is called with the bytes of a local artifact as they are
+        sent, where the SDK tells (a transfer callback, a wrapped file object); a backend
+        whose SDK does not may never call it. It only reports: counting, capping and
+        drawing are the caller's (`modelport.progress.ByteCount`)."""
 
     @abstractmethod
     def set_pointer(self, name: str, pointer: str, version: str) -> None:

@@ -34,6 +34,7 @@ from modelport.models import (
     VersionDraft,
     utc_now,
 )
+from modelport.progress import OnBytes
 from modelport.scratch import scratch_dir
 from modelport.urls import RegistryURL
 
@@ -141,13 +142,13 @@ class MemoryBackend(Backend):
 
     # -- writes --------------------------------------------------------------
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         with self._lock:
             if draft.idempotency_key in self._by_key:
                 return self.get_version(*self._by_key[draft.idempotency_key])
             model = self._models.setdefault(draft.name, _Model())
             version = str(len(model.versions) + 1)
-            uri = self._store_artifact(draft, version)
+            uri = self._store_artifact(draft, version, on_bytes)
             now = utc_now()
             record = ModelVersion(
                 name=draft.name,
@@ -217,7 +218,7 @@ class MemoryBackend(Backend):
 
     # -- helpers -------------------------------------------------------------
 
-    def _store_artifact(self, draft: VersionDraft, version: str) -> str:
+    def _store_artifact(self, draft: VersionDraft, version: str, on_bytes: OnBytes | None) -> str:
         if not draft.source_is_local:
             if _local_path(draft.source) is None and draft.source not in self._blobs:
                 raise InvalidInputError(
@@ -230,7 +231,7 @@ class MemoryBackend(Backend):
         uri = f"memory://{self.instance}/{draft.name}/{version}"
         with scratch_dir("upload") as tmp:
             materialize(Path(draft.source), tmp)
-            self._blobs[uri] = {rel: full.read_bytes() for rel, full in iter_directory(tmp)}
+            self._blobs[uri] = {rel: _read(full, on_bytes) for rel, full in iter_directory(tmp)}
         return uri
 
     def _model(self, name: str) -> _Model:
@@ -261,3 +262,11 @@ def _local_path(uri: str) -> Path | None:
         path = Path(url2pathname(urlsplit(uri).path))
         return path if path.exists() else None
     return None
+
+
+def _read(path: Path, on_bytes: OnBytes | None) -> bytes:
+    """A file's bytes, reported once stored: storing them is this backend's upload."""
+    data = path.read_bytes()
+    if on_bytes is not None:
+        on_bytes(len(data))
+    return data

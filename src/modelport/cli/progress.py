@@ -40,6 +40,7 @@ class Bar:
             file=stream,
             smoothing=0,  # the average rate, as the closing line prints it
             mininterval=0.2,
+            miniters=0,  # redraw on time alone: bytes advance a version bar by update(0)
             disable=False,
             leave=True,
         )

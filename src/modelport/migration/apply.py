@@ -192,7 +192,6 @@ class Migration:
             copy = self._create(entry.source, artifact)
         except Exception as exc:  # reported per version; the run goes on
             return _result(entry, Outcome.FAILED, error=_describe(exc))
-        self.progress.advance(nbytes=artifact.size)
         result = self._sync(entry, copy, Outcome.CREATED)
         return result.model_copy(update={"bytes": artifact.size})
 
@@ -206,7 +205,9 @@ class Migration:
 
         path = Path(tempfile.mkdtemp(prefix="version-", dir=root))
         try:
-            self.src.fetch(source, path)  # retried, and the digest verified, by the registry
+            # Retried, and the digest verified, by the registry; the bytes advance the bar as
+            # they arrive (the fetch is where a version's bytes move, whichever the backends).
+            self.src.fetch(source, path, progress=self.progress)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise

@@ -60,6 +60,7 @@ from modelport.backends.azureml.storage import BlobStore
 from modelport.backends.azureml.translate import AzureVersion
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.errors import Context
+from modelport.backends.kit.pool import WorkerPool
 from modelport.errors import (
     ConflictError,
     InvalidInputError,
@@ -67,9 +68,11 @@ from modelport.errors import (
     VersionNotFoundError,
 )
 from modelport.models import Approval, Event, EventKind, ModelVersion, Stage, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 MAX_PAGE = 100
+MAX_HINTS = 1024  # pointers whose last version a client remembers
 CREATE_ATTEMPTS = 10  # version numbers taken by concurrent registers before giving up
 POINTER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 _SAFE_SLOT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -97,6 +100,8 @@ class AzureMLBackend(Backend):
         self._token: Any = None
         self._store: BlobStore | None = None
         self._models: Any = None
+        self._workers = WorkerPool(4, "modelport-azureml")
+        self._hints: dict[tuple[str, str], str] = {}  # (model, pointer) -> version last seen
 
     @classmethod
     def from_url(cls, url: RegistryURL) -> AzureMLBackend:
@@ -115,8 +120,10 @@ class AzureMLBackend(Backend):
         return Page([str(item.name) for item in items], token)
 
     def get_version(self, name: str, version: str) -> ModelVersion:
-        pointers = self.read_pointers(name)
-        return self._record(name, self._version(name, version), pointers)
+        found, pointers = self._workers.both(
+            lambda: self._version(name, version), lambda: self.read_pointers(name)
+        )
+        return self._record(name, found, pointers)
 
     def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
         pointers = self.read_pointers(name)
@@ -144,11 +151,23 @@ class AzureMLBackend(Backend):
         return pointers
 
     def pointed_version(self, name: str, pointer: str) -> ModelVersion | None:
-        pointers = self.read_pointers(name)
+        """The pointer's version. The version the pointer named when this client last
+        looked is fetched beside the pointer listing (a deployment resolves the same
+        ``name@production`` again and again); it is used only if the listing still names
+        it, else the named version is fetched after."""
+        hint = self._hints.get((name, pointer))
+        if hint is None:
+            pointers, guessed = self.read_pointers(name), None
+        else:
+            pointers, guessed = self._workers.both(
+                lambda: self.read_pointers(name), lambda: self._version_if_any(name, hint)
+            )
         version = pointers.get(pointer)
+        self._remember(name, pointer, version)
         if version is None:
             return None
-        return self._record(name, self._version(name, version), pointers)
+        found = guessed if guessed is not None and version == hint else None
+        return self._record(name, found or self._version(name, version), pointers)
 
     def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
         pointers = self.read_pointers(name)
@@ -196,7 +215,11 @@ class AzureMLBackend(Backend):
         self.validate_draft(draft)
         self._artifact(draft)
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
+        del (
+            on_bytes
+        )  # upload_blob's progress_hook is not wired yet: the facade counts the bytes once
+        # the version exists.
         self.validate_draft(draft)
         key = translate.token(draft.name, draft.idempotency_key)
         version = self._version_by_key(draft.name, key) or self._put_new(draft)
@@ -231,6 +254,7 @@ class AzureMLBackend(Backend):
             store.append(name, version, events)
 
     def close(self) -> None:
+        self._workers.shutdown()
         with self._lock:
             self._client, self._store, self._models = None, None, None
 
@@ -371,6 +395,21 @@ class AzureMLBackend(Backend):
 
     def _version(self, name: str, version: str) -> AzureVersion:
         return _fields(self._rest_version(name, version))
+
+    def _version_if_any(self, name: str, version: str) -> AzureVersion | None:
+        try:
+            return self._version(name, version)
+        except VersionNotFoundError:  # deleted since the hint was taken
+            return None
+
+    def _remember(self, name: str, pointer: str, version: str | None) -> None:
+        with self._lock:
+            if version is None:
+                self._hints.pop((name, pointer), None)
+                return
+            if len(self._hints) >= MAX_HINTS and (name, pointer) not in self._hints:
+                self._hints.pop(next(iter(self._hints)))  # the oldest: bounded memory
+            self._hints[(name, pointer)] = version
 
     def _rest_version(self, name: str, version: str) -> Any:
         """The version as the REST model (``ModelVersion`` of the generated client)."""

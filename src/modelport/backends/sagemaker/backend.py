@@ -59,6 +59,7 @@ from modelport.errors import (
     VersionNotFoundError,
 )
 from modelport.models import Approval, Event, EventKind, ModelVersion, Stage, VersionDraft
+from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 JsonDict = dict[str, Any]
@@ -200,12 +201,15 @@ class SageMakerBackend(Backend):
         translate.check_stage(stage)
         translate.check_bucket(self.config.bucket)  # a transition appends an event
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         self.validate_draft(draft)
         assert self.config.image is not None  # checked by validate_draft
         token = client_token(draft.name, draft.idempotency_key)
         request = translate.create_request(
-            draft, image=self.config.image, artifact_uri=self._artifact(draft), token=token
+            draft,
+            image=self.config.image,
+            artifact_uri=self._artifact(draft, on_bytes),
+            token=token,
         )
         arn = self._create_package(draft.name, request)
         tags = self._in_background(lambda: self.read_pointers(draft.name))
@@ -266,7 +270,7 @@ class SageMakerBackend(Backend):
 
     # -- helpers: writes -----------------------------------------------------
 
-    def _artifact(self, draft: VersionDraft) -> str:
+    def _artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
         if not draft.source_is_local:
             return draft.source
         assert self.config.bucket is not None  # checked by validate_draft
@@ -274,7 +278,8 @@ class SageMakerBackend(Backend):
         with ERRORS.translating(
             Context(self._shown, draft.name, subject=f"s3://{self.config.bucket}/{key}")
         ):
-            return self._store().upload(Path(draft.source), self.config.bucket, key, draft.digest)
+            store = self._store()
+            return store.upload(Path(draft.source), self.config.bucket, key, draft.digest, on_bytes)
 
     def _create_package(self, name: str, request: JsonDict) -> str:
         """Create the package; a ``ClientToken`` SageMaker refuses to reuse (a register

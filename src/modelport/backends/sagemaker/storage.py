@@ -13,6 +13,7 @@ from boto3.s3.transfer import TransferConfig
 from modelport.artifacts import tar_gz_stream, unpack_tar_gz
 from modelport.digest import ARCHIVE_SUFFIXES, is_archive, safe_member_path
 from modelport.errors import ConflictError, InvalidInputError, VersionNotFoundError
+from modelport.progress import OnBytes
 
 ARCHIVE_NAME = "model.tar.gz"
 DIGEST_METADATA = "modelport-digest"  # S3 user metadata: lets a retried upload be skipped
@@ -36,10 +37,18 @@ class ArtifactStore:
         self.s3 = s3
         self.gzip_level = gzip_level
 
-    def upload(self, source: Path, bucket: str, key: str, digest: str | None) -> str:
+    def upload(
+        self,
+        source: Path,
+        bucket: str,
+        key: str,
+        digest: str | None,
+        on_bytes: OnBytes | None = None,
+    ) -> str:
         """Pack ``source`` (directory, file or ``.tar.gz``) to ``s3://bucket/key``; skipped
         when an earlier attempt of the same register already stored the same content, and
-        refused when it stored other content (the key is the register's idempotency key)."""
+        refused when it stored other content (the key is the register's idempotency key).
+        ``on_bytes`` is s3transfer's ``Callback``: bytes of the packed archive as sent."""
         uri = f"s3://{bucket}/{key}"
         stored = self._stored_digest(bucket, key)
         if stored is not None and stored == digest:
@@ -54,12 +63,16 @@ class ArtifactStore:
         if digest is not None:
             extra["Metadata"] = {DIGEST_METADATA: digest}
         if is_archive(source):  # already packed: parts are read from it as they are sent
-            self.s3.upload_file(str(source), bucket, key, ExtraArgs=extra, Config=TRANSFER)
+            self.s3.upload_file(
+                str(source), bucket, key, ExtraArgs=extra, Config=TRANSFER, Callback=on_bytes
+            )
             return uri
         # Packed while it is sent: no packed copy is written and read back. s3transfer
         # holds at most max_in_memory_upload_chunks parts of a stream in memory.
         with tar_gz_stream(source, self.gzip_level) as packed:
-            self.s3.upload_fileobj(packed, bucket, key, ExtraArgs=extra, Config=TRANSFER)
+            self.s3.upload_fileobj(
+                packed, bucket, key, ExtraArgs=extra, Config=TRANSFER, Callback=on_bytes
+            )
         return uri
 
     def fetch(self, uri: str, dest: Path) -> None:

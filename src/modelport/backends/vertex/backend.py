@@ -64,6 +64,7 @@ from modelport.models import (
     Stage,
     VersionDraft,
 )
+from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 JsonDict = dict[str, Any]
@@ -214,7 +215,11 @@ class VertexBackend(Backend):
         self.validate_draft(draft)
         self._artifact(draft)
 
-    def create_version(self, draft: VersionDraft) -> ModelVersion:
+    def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
+        del (
+            on_bytes
+        )  # google-cloud-storage's uploads take no callback: nothing to report, the facade
+        # counts the bytes once the version exists (a wrapped file object could, later).
         self.validate_draft(draft)
         key = translate.token(draft.name, draft.idempotency_key)
         version = self._finish_pending(draft.name, key)

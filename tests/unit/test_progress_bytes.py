@@ -1,0 +1,120 @@
+"""Progress moves by bytes while an artifact moves, and adds up to the artifact's size."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import modelport as mp
+from modelport import progress
+from modelport.testing.conformance import FAST_RETRY
+from tests.backends.mlflow_fixtures import copy_db
+
+MB = 1_000_000
+FILES = 8
+
+
+class Recording:
+    """A sink that keeps every byte advance made before the version was done."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.done_bytes = 0  # bytes advanced after the version was reported done
+        self.versions = 0
+        self._lock = threading.Lock()
+
+    def expect(self, *, versions: int = 0, nbytes: int = 0) -> None:
+        del versions, nbytes
+
+    def advance(self, *, versions: int = 0, nbytes: int = 0) -> None:
+        with self._lock:
+            if nbytes and self.versions:
+                self.done_bytes += nbytes
+            elif nbytes:
+                self.steps.append(nbytes)
+            self.versions += versions
+
+
+@pytest.fixture
+def big_model(tmp_path: Path) -> Path:
+    path = tmp_path / "big"
+    path.mkdir()
+    for i in range(FILES):
+        (path / f"shard-{i}.bin").write_bytes(bytes([i]) * MB)
+    return path
+
+
+@pytest.fixture
+def fast_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress, "SAMPLE_SECONDS", 0.002)
+
+
+def assert_moved_by_bytes(sink: Recording, size: int) -> None:
+    assert len(sink.steps) >= 3, sink.steps  # several advances, not one jump
+    assert all(step > 0 for step in sink.steps)  # the count only grows
+    assert sum(sink.steps) == size
+    assert sink.done_bytes == 0
+    assert sink.versions == 1
+
+
+def slow_link(fetch: Callable[[str, Path], None]) -> Callable[[str, Path], None]:
+    """``fetch`` as over a slow network: the files land in ``dest`` 256 kB at a time."""
+
+    def fetch_slowly(uri: str, dest: Path) -> None:
+        whole = dest.parent / f"{dest.name}.whole"
+        whole.mkdir()
+        try:
+            fetch(uri, whole)
+            for file in sorted(whole.iterdir()):
+                with file.open("rb") as source, (dest / file.name).open("wb") as target:
+                    while chunk := source.read(256_000):
+                        target.write(chunk)
+                        target.flush()
+                        time.sleep(0.002)
+        finally:
+            shutil.rmtree(whole)
+
+    return fetch_slowly
+
+
+def test_a_memory_download_advances_by_bytes_as_they_land(
+    big_model: Path, tmp_path: Path, fast_samples: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = mp.connect("memory://")
+    mv = reg.register("big", big_model)
+    monkeypatch.setattr(reg.backend, "fetch_artifact", slow_link(reg.backend.fetch_artifact))
+    sink = Recording()
+    reg.download(mv.ref, tmp_path / "out", progress=sink)
+    assert_moved_by_bytes(sink, FILES * MB)
+
+
+def test_a_memory_register_advances_by_bytes_as_they_are_stored(big_model: Path) -> None:
+    sink = Recording()
+    mp.connect("memory://").register("big", big_model, progress=sink)
+    assert_moved_by_bytes(sink, FILES * MB)
+
+
+def test_an_mlflow_download_advances_by_bytes_as_they_land(
+    big_model: Path, tmp_path: Path, mlflow_template_db: Path, fast_samples: None
+) -> None:
+    db = copy_db(mlflow_template_db, tmp_path / "mlflow.db")
+    with mp.connect(f"mlflow+sqlite:///{db}", retry=FAST_RETRY) as reg:
+        mv = reg.register("big", big_model)
+        sink = Recording()
+        reg.download(mv.ref, tmp_path / "out", progress=sink)
+    assert_moved_by_bytes(sink, FILES * MB)
+
+
+def test_a_byte_count_never_passes_the_size_and_settles_on_it() -> None:
+    sink = Recording()
+    count = progress.ByteCount(sink, limit=100)
+    count(60)
+    count(60)  # a retry sending again: capped at the size
+    count.reached(30)  # a sample below the high-water mark: nothing
+    count.settle(100)
+    assert sink.steps == [60, 40]

@@ -5,7 +5,6 @@ the README's command, which it would take past 15 minutes) artifacts in GCS."""
 
 from __future__ import annotations
 
-import os
 import posixpath
 import uuid
 from collections.abc import Iterator
@@ -27,10 +26,9 @@ from modelport.testing.conformance import (
     public_methods,
 )
 from modelport.testing.conformance.case import Opener
+from tests.backends import extra_case_requested
 from tests.backends.mlflow_fixtures import MlflowServer, copy_db
 from tests.backends.postgres_fixtures import MlflowOnGcs, MlflowOnPostgres
-
-EXTRA_CASES = "MODELPORT_EXTRA_CASES"  # comma-separated ids of cases run on request
 
 
 def _backend(reg: mp.Registry) -> MlflowBackend:
@@ -175,5 +173,5 @@ CASES = [
     _case("mlflow-server", _open_server),
     _case("mlflow-postgres", _open_postgres),
 ]
-if "mlflow-postgres-gcs" in os.environ.get(EXTRA_CASES, "").split(","):
+if extra_case_requested("mlflow-postgres-gcs"):
     CASES.append(_case("mlflow-postgres-gcs", _open_postgres_gcs))

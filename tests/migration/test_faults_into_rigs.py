@@ -1,7 +1,9 @@
 """A migration into each cloud rig while 30% of the service's calls fail transiently
 (throttled, unavailable, or their answer lost after they took effect): with a patient
 retry policy it completes, and the copy matches one made by a clean run into the same
-registry: nothing lost, nothing duplicated, the same records, stages and history."""
+registry: nothing lost, nothing duplicated, the same records, stages and history.
+The same run goes into MLflow on PostgreSQL (artifacts in S3, and on request in GCS:
+``tests/migration/mlflow_targets.py``), where 30% of the client's calls fail."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ import pytest
 
 import modelport as mp
 from modelport.migration import diff, migrate
-from tests.migration.rigs import RigTarget, copies, populate_twins, target_params, twin_names
+from tests.migration.mlflow_targets import MlflowDestination, mlflow_target_params
+from tests.migration.rigs import (
+    Destination,
+    RigTarget,
+    copies,
+    populate_twins,
+    target_params,
+    twin_names,
+)
 
 # A fault on 30% of the calls, retried up to 30 times: one call failing every attempt has
 # a chance of 0.3**30, so the run does not depend on how threads meet the seeded faults.
@@ -24,11 +34,27 @@ VERSIONS = 6
 def test_faults_on_the_rig_lose_and_duplicate_nothing(
     target: RigTarget, seed: int, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    rig = target.destination(request)
+    _migrate_under_faults(mp.connect(rig.url, retry=PATIENT), rig, seed, tmp_path)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("target", mlflow_target_params())
+def test_faults_on_mlflow_lose_and_duplicate_nothing(
+    target: RigTarget, seed: int, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The same run into an ``mlflow server`` on PostgreSQL, its faults the client's."""
+    rig = target.destination(request)
+    assert isinstance(rig, MlflowDestination)
+    with rig.registry(PATIENT) as dst:
+        _migrate_under_faults(dst, rig, seed, tmp_path)
+
+
+def _migrate_under_faults(dst: mp.Registry, rig: Destination, seed: int, tmp_path: Path) -> None:
+    """A clean run copies one twin; the other, copied under faults, must match it."""
     reference, tested = twin_names()
     src = mp.connect("memory://?page_size=2", retry=PATIENT)
     populate_twins(src, tmp_path, [reference, tested], VERSIONS)
-    rig = target.destination(request)
-    dst = mp.connect(rig.url, retry=PATIENT)
     assert migrate(src, dst, models=[reference], workers=3).ok
 
     rig.inject_faults(0.3, seed)

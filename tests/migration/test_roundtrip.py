@@ -1,6 +1,8 @@
 """Round trips through every backend found in ``tests/backends``: each version comes back
-with the same neutral record (everything but native ids, timestamps and provenance) and
-the same digest, whichever backends it passed through.
+with the same neutral record (everything but native ids, timestamps and provenance:
+stage, approval, aliases where the backend holds them, digest) and the same history,
+whichever backends it passed through. Cases run on request (``$MODELPORT_EXTRA_CASES``)
+take part when requested.
 
 The acceptance chain is memory -> MLflow (SQLite) -> Vertex rig -> SageMaker rig -> MLflow
 (server); it runs over the backends that exist, in that order, with any other backend
@@ -74,6 +76,9 @@ def test_there_and_back(
     there = via.open(request)
     back = mp.connect("memory://", retry=FAST_RETRY)
     try:
+        if mp.Capability.ALIASES in there.capabilities:  # else the copy could not hold them
+            for name in models:
+                origin.set_alias(f"{name}/3", "champion", actor="alice")
         _hop(origin, there, models)
         _hop(there, back, models)
         _assert_same(origin, there, models, hops=1)

@@ -10,7 +10,10 @@ minutes on 2 cores. These focused tests run in the README's command."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ import pytest
 import modelport as mp
 from modelport.digest import digest_path
 from modelport.testing.conformance import FAST_RETRY
-from tests.backends.postgres_fixtures import MlflowOnGcs
+from tests.backends.postgres_fixtures import MlflowOnGcs, PostgresCluster
 
 
 def test_register_promote_resolve_and_download_through_gcs(
@@ -75,3 +78,33 @@ def test_a_mistyped_database_name_is_one_clear_error(mlflow_gcs_server: MlflowOn
     with pytest.raises(mp.BackendError, match='database "no_such_database" does not exist'):
         list(mp.connect(missing, retry=FAST_RETRY).models())
     assert time.monotonic() - started < 20
+
+
+READS: dict[str, Callable[[mp.Registry, str], object]] = {
+    "resolve": lambda reg, name: reg.resolve(f"{name}@latest"),
+    "versions": lambda reg, name: list(reg.versions(name)),
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_a_read_of_an_empty_database_fails_and_creates_no_tables(
+    postgres_cluster: PostgresCluster, read: str, name: str
+) -> None:
+    """As for a missing SQLite file: MLflow would make its schema in whatever database the
+    URL names, so a read refuses one without MLflow's tables and leaves it as it was."""
+    database = f"empty_{uuid.uuid4().hex[:8]}"
+    url = postgres_cluster.create_database(database)
+    with (
+        mp.connect(url, retry=FAST_RETRY) as reg,
+        pytest.raises(mp.ModelNotFoundError, match=f"no MLflow database at .*/{database} "),
+    ):
+        READS[read](reg, name)
+    assert _tables(postgres_cluster, database) == []
+
+
+def _tables(cluster: PostgresCluster, database: str) -> list[str]:
+    with contextlib.closing(cluster.connect(database)) as connection, connection.cursor() as cur:
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        return [row[0] for row in cur.fetchall()]

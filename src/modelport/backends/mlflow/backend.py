@@ -128,9 +128,12 @@ class MlflowBackend(Backend):
                 from modelport.backends.mlflow import transport
 
                 with self._sdk():
-                    self._client = transport.make_client(
-                        self.config.tracking_uri, self.config.registry_uri
-                    )
+                    try:
+                        self._client = transport.make_client(
+                            self.config.tracking_uri, self.config.registry_uri, create=create
+                        )
+                    except transport.NoMlflowTables as exc:
+                        raise _no_store(self._label, "database", exc.where, "name") from None
             return self._client
 
     @property
@@ -586,9 +589,15 @@ def _check_local_store(store: LocalStore, *, create: bool, url: str) -> None:
     if create:
         store.path.parent.mkdir(parents=True, exist_ok=True)
         return
-    raise ModelNotFoundError(
-        f"{url}: no MLflow {store.kind} at {store.path} (a read does not create one; "
-        "check the path, or register a model to start a new one)",
+    raise _no_store(url, store.kind, str(store.path), "path")
+
+
+def _no_store(url: str, kind: str, where: str, mistyped: str) -> ModelNotFoundError:
+    """The error of a read that found no MLflow store: a ModelNotFoundError, as no model is
+    there, so a migration's plan reads it as "nothing copied yet" (see above)."""
+    return ModelNotFoundError(
+        f"{url}: no MLflow {kind} at {where} (a read does not create one; "
+        f"check the {mistyped}, or register a model to start a new one)",
         url=url,
         field="url",
     )

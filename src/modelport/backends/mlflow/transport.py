@@ -37,6 +37,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy
 from mlflow.environment_variables import MLFLOW_HTTP_POOL_CONNECTIONS, MLFLOW_HTTP_POOL_MAXSIZE
 from mlflow.store.db.utils import create_sqlalchemy_engine
 from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
@@ -64,12 +65,23 @@ _RETRY_SETTINGS: dict[str, Any] = {
     "respect_retry_after_header": False,
 }
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+MLFLOW_TABLE = "experiments"  # the first table MLflow's schema has always had
 
 
-def make_client(tracking_uri: str | None, registry_uri: str | None) -> Any:
-    """An ``MlflowClient`` for these URIs whose HTTP stores follow the module's rules."""
+class NoMlflowTables(Exception):
+    """A read met a database server's database without MLflow's tables (``where``: the
+    database, without credentials). MLflow would create them; only a write may."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+def make_client(tracking_uri: str | None, registry_uri: str | None, *, create: bool) -> Any:
+    """An ``MlflowClient`` for these URIs whose HTTP stores follow the module's rules;
+    unless ``create``, a database server's database must already hold MLflow's tables."""
     for uri in dict.fromkeys(u for u in (tracking_uri, registry_uri) if u):
-        _check_database(uri)
+        _check_database(uri, create=create)
     with _quiet_setup():  # a SQL store creates or upgrades its tables here
         client: Any = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
     resolved_tracking = str(client.tracking_uri)
@@ -238,15 +250,21 @@ def _quickack_session() -> None:
         session.mount("http://", adapter)
 
 
-def _check_database(uri: str) -> None:
+def _check_database(uri: str, *, create: bool) -> None:
     """Connect once to a database server before MLflow does: MLflow's SQL store retries a
-    failed connection 10 times over ~100 s, logging each, under the facade's retries."""
+    failed connection 10 times over ~100 s, logging each, under the facade's retries. On
+    the same connection, a read finds out whether MLflow's tables are there: MLflow
+    creates them in any database it is pointed at, so a mistyped name would leave an
+    MLflow schema in some other application's database."""
     if uri.partition("://")[0].split("+", 1)[0] not in DATABASES:
         return
     engine = create_sqlalchemy_engine(uri)
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as connection:
+            if not create and not sqlalchemy.inspect(connection).has_table(MLFLOW_TABLE):
+                raise NoMlflowTables(
+                    engine.url.set(username=None, password=None).render_as_string()
+                )
     finally:
         engine.dispose()
 

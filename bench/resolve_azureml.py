@@ -1,6 +1,6 @@
 """modelport resolve vs the raw MLClient, against the offline Azure ML rig.
 
-Usage: python bench/resolve_azureml.py [--calls N] [--versions N]
+Usage: python bench/resolve_azureml.py [--calls N] [--versions N] [--rtt MS]
 
 Starts the rig (``modelport.testing.azureml``: the workspace API and Azurite) in a child
 process, so that the server does not compete with the timed client for the GIL. Two
@@ -17,6 +17,13 @@ times, interleaved call by call so that every row sees the same machine, on each
   the version (one blob listing), then one version GET: no version listing, whatever the
   number of versions.
 
+A resolve makes its two reads side by side (`modelport.backends.kit.pool`); on the rig,
+127.0.0.1 answers in well under a millisecond and each call costs ~4-5 ms of the client's
+own CPU (azure-core, requests, the generated models), which the GIL serialises: the two
+reads cost about twice one. ``--rtt MS`` adds a network round trip to every request (a
+sleep in the transport, which frees the GIL as a socket wait does), to show the cost as it
+is against the real service, where the wait dominates.
+
 The cache is off (``cache_ttl=0``). Targets: the calls per resolve do not grow with the
 number of versions; overhead at most 10 % at p50 over the raw call.
 """
@@ -27,6 +34,7 @@ import argparse
 import multiprocessing
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,6 +55,19 @@ def serve(connection: Connection) -> None:
         connection.send(service.url())
         while connection.recv() == "calls":  # anything else: stop
             connection.send(dict(service.calls))
+
+
+def add_round_trip(seconds: float) -> None:
+    """Every request to the rig waits ``seconds`` first, as over a real network."""
+    from modelport.backends.azureml.transport import RoutingTransport
+
+    send = RoutingTransport.send
+
+    def delayed(self: RoutingTransport, request: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return send(self, request, **kwargs)
+
+    RoutingTransport.send = delayed  # type: ignore[method-assign]
 
 
 def calls_per(server: Connection, call: Callable[[], object]) -> dict[str, int]:
@@ -133,10 +154,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--versions", type=int, default=200, help="versions of the large model")
+    parser.add_argument("--rtt", type=float, default=0.0, help="ms of round trip per request")
     args = parser.parse_args()
     if args.versions < MODELPORT_VERSIONS:
         parser.error(f"--versions must be at least {MODELPORT_VERSIONS}")
 
+    if args.rtt:
+        add_round_trip(args.rtt / 1000)
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     server = context.Process(target=serve, args=(child,), daemon=False)

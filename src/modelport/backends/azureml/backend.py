@@ -120,8 +120,9 @@ class AzureMLBackend(Backend):
         return Page([str(item.name) for item in items], token)
 
     def get_version(self, name: str, version: str) -> ModelVersion:
-        found, pointers = self._workers.both(
-            lambda: self._version(name, version), lambda: self.read_pointers(name)
+        # the pointers' error first: a missing model is ModelNotFound, not VersionNotFound
+        pointers, found = self._workers.both(
+            lambda: self.read_pointers(name), lambda: self._version(name, version)
         )
         return self._record(name, found, pointers)
 

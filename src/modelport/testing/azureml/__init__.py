@@ -38,11 +38,15 @@ to it (the transport keeps the real ``Host``, from which Azurite reads the accou
 Fault injection (``service.faults``): the next N calls (optionally of one HTTP method),
 or a seeded share of all calls (``at_rate``),
 answer 429 with ``Retry-After: 0``, 503, or lose their answer after taking effect.
-``service.calls`` counts requests by route name; ``service.reset()`` forgets everything.
+``service.calls`` counts requests by route name, ``service.region_calls`` the registry's
+data-plane requests by region; ``service.reset()`` forgets everything.
 
 Deviations from the real service, knowingly:
 
-- Registries: one registry in one region (``regions`` lists only the primary); its
+- Registries: one registry in a primary region and one replica (``REPLICA``), replicated
+  at once (one state behind every region's data plane; a region it is not in answers
+  404, the real answer not verified); discovery's ``registryFqdns`` entries (the SDK
+  reads only their keys) use the ``REGION.api.azureml.ms`` form, not verified. Its
   storage is Azurite's one account, a container per asset. The discovery answer's
   ``primaryRegionResourceProviderUri`` uses the ``cert-REGION.experiments.azureml.net``
   form the SDK builds for a workspace's region (the real value was not verified). A
@@ -78,7 +82,15 @@ from .azurite import AZURITE_VERSION, Azurite, AzuriteNotInstalledError
 from .bodies import BodyError, check_body
 from .faults import Fault, FaultInjector
 from .proxy import BlobProxy
-from .service import LOCATION, REGISTRY, RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE, AzureMLService
+from .service import (
+    LOCATION,
+    REGISTRY,
+    REPLICA,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    WORKSPACE,
+    AzureMLService,
+)
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, DEFAULT_DATASTORE, ServiceError
 
 __all__ = [
@@ -88,6 +100,7 @@ __all__ = [
     "DEFAULT_DATASTORE",
     "LOCATION",
     "REGISTRY",
+    "REPLICA",
     "RESOURCE_GROUP",
     "SUBSCRIPTION",
     "WORKSPACE",

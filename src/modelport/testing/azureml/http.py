@@ -17,6 +17,7 @@ class Request:
     path: str
     query: dict[str, str]
     body: bytes
+    host: str = ""  # the Host header: the host the client called (RoutingTransport keeps it)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         parts = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        request = Request(self.command, parts.path, dict(parse_qsl(parts.query)), body)
+        query = dict(parse_qsl(parts.query))
+        request = Request(self.command, parts.path, query, body, self.headers.get("Host", ""))
         reply = cast(_Server, self.server).app(request)
         if reply.drop:
             self.close_connection = True

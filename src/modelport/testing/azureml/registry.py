@@ -12,6 +12,11 @@ paging and filters); what differs:
   (``Succeeded`` at its first poll), then the poller GETs the resource
   (a client waits its ``polling_interval`` between polls: 30 s unless told, so
   `AzureMLService.registry_client` passes 0);
+- a registry lives in its primary region and its replicas (``replicas``): discovery
+  lists them all (``regions``, ``registryFqdns``) and each region's data plane
+  (``cert-REGION.experiments.azureml.net``, told by the request's ``Host``) serves the one
+  state, replicated at once; a region the registry is not in answers 404. Data-plane
+  requests are counted by region in ``region_calls``;
 - artifacts live in the registry's own storage, one blob container per asset:
   ``PUT tempdatarefs/N/versions/V`` creates (or gets) it and answers a container SAS for
   the upload (409 once the version exists), ``POST datarefs/N/versions/V`` a read SAS for a
@@ -26,6 +31,7 @@ import json
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -48,6 +54,7 @@ _REGISTRY = re.compile(
     re.IGNORECASE,
 )
 _DISCOVERY = re.compile(r"^/registrymanagement/v1\.0/registries/(?P<reg>[^/]+)/discovery$")
+_DATAPLANE_HOST = re.compile(r"^cert-(?P<region>[a-z0-9]+)\.experiments\.azureml\.net$")
 # tempdatarefs has no generated REST model in azure-ai-ml: its body's keys, all required.
 _TEMPDATAREF_KEYS = frozenset({"assetId", "temporaryDataReferenceType"})
 
@@ -60,16 +67,26 @@ class RegistryScope:
     subscription: str
     resource_group: str
     registry: str
-    location: str
+    location: str  # the primary region
+    replicas: tuple[str, ...] = ()  # the other regions it is replicated to
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return (self.location, *self.replicas)
 
     @property
     def dataplane_host(self) -> str:
-        """The host of the registry's regional data plane (the SDK's regional form)."""
-        return f"cert-{self.location}.experiments.azureml.net"
+        """The host of the registry's primary data plane."""
+        return dataplane_host(self.location)
 
     def asset_id(self, name: str, version: str | None = None) -> str:
         base = f"azureml://registries/{self.registry}/models/{name}"
         return base if version is None else f"{base}/versions/{version}"
+
+
+def dataplane_host(region: str) -> str:
+    """The host of a region's data plane (the form the SDK builds for a region)."""
+    return f"cert-{region}.experiments.azureml.net"
 
 
 class RegistryApi(WorkspaceApi):
@@ -88,6 +105,7 @@ class RegistryApi(WorkspaceApi):
         self._containers_of: dict[str, str] = {}  # asset id -> blob container
         self._operations = itertools.count(1)
         self._storage_lock = threading.Lock()
+        self.region_calls: Counter[str] = Counter()  # data-plane requests by region
         super().__init__(
             WorkspaceScope(scope.subscription, scope.resource_group, scope.registry),
             page_size=page_size,
@@ -97,6 +115,7 @@ class RegistryApi(WorkspaceApi):
 
     def reset(self) -> None:
         self.state.reset()
+        self.region_calls.clear()
         with self._storage_lock:
             self._containers_of.clear()
 
@@ -128,6 +147,24 @@ class RegistryApi(WorkspaceApi):
             self.route("discovery", "GET", "/discovery", self._discovery),
         ]
 
+    def _dispatch(self, request: Request) -> Reply:
+        if request.path.startswith(f"{MFE_PREFIX}/"):
+            region = self._region(request)
+            if region not in self.registry.regions:
+                missing = f"Registry {self.registry.registry} is not in {region}."
+                raise ServiceError(404, "ResourceNotFound", missing)
+            self.region_calls[region] += 1
+        return super()._dispatch(request)
+
+    def _region(self, request: Request) -> str:
+        """The region whose data plane the client called (a request to the rig's own
+        address, without a product host: the primary)."""
+        found = _DATAPLANE_HOST.match(request.host.split(":")[0])
+        return found["region"] if found else self.registry.location
+
+    def _host(self, request: Request) -> str:
+        return dataplane_host(self._region(request))
+
     def _scope_rest(self, path: str) -> str:
         found = _DISCOVERY.match(path)
         if found is not None:
@@ -149,13 +186,20 @@ class RegistryApi(WorkspaceApi):
     def _type(self, kind: str) -> str:
         return f"Microsoft.MachineLearningServices/registries/{kind}"
 
-    @property
-    def _base(self) -> str:
+    def _base(self, request: Request) -> str:
+        """The registry's URL on the data plane the request reached."""
         scope = self.registry
         return (
-            f"https://{scope.dataplane_host}{MFE_PREFIX}/subscriptions/{scope.subscription}"
+            f"https://{self._host(request)}{MFE_PREFIX}/subscriptions/{scope.subscription}"
             f"/resourceGroups/{scope.resource_group}/{_PROVIDER}/registries/{scope.registry}"
         )
+
+    def _page(self, request: Request, items: list[JsonDict]) -> Reply:
+        reply = super()._page(request, items)
+        if "nextLink" in reply.body:  # the next page on the data plane this one came from
+            primary, called = f"https://{self.host}", f"https://{self._host(request)}"
+            reply.body["nextLink"] = reply.body["nextLink"].replace(primary, called, 1)
+        return reply
 
     # --- discovery -------------------------------------------------------------------
 
@@ -167,7 +211,12 @@ class RegistryApi(WorkspaceApi):
                 "registryName": scope.registry,
                 "tenantId": "00000000-0000-0000-0000-000000000000",
                 "primaryRegion": scope.location,
-                "regions": [scope.location],
+                "regions": list(scope.regions),
+                # what the SDK checks a requested region against (its keys); the entries'
+                # form follows Microsoft's registry network docs, not verified
+                "registryFqdns": {
+                    region: {"uri": f"https://{region}.api.azureml.ms"} for region in scope.regions
+                },
                 "subscriptionId": scope.subscription,
                 "resourceGroup": scope.resource_group,
                 "workspaceName": None,
@@ -180,7 +229,7 @@ class RegistryApi(WorkspaceApi):
     def _put_container(self, request: Request, found: re.Match[str]) -> Reply:
         self.state.put_container(found["name"], json.loads(request.body).get("properties") or {})
         entity, versions = self.state.get_container(found["name"])
-        return self._accepted(self._container_json(found["name"], entity, versions))
+        return self._accepted(request, self._container_json(found["name"], entity, versions))
 
     def _put_version(self, request: Request, found: re.Match[str]) -> Reply:
         body = json.loads(request.body)
@@ -189,11 +238,11 @@ class RegistryApi(WorkspaceApi):
         properties.pop("system_metadata", None)  # the SDK quirk in bodies._SDK_QUIRKS
         stored = Request(request.method, request.path, request.query, json.dumps(body).encode())
         reply = super()._put_version(stored, found)
-        return self._accepted(reply.body)
+        return self._accepted(request, reply.body)
 
-    def _accepted(self, body: JsonDict) -> Reply:
+    def _accepted(self, request: Request, body: JsonDict) -> Reply:
         """201 with the resource still provisioning and the operation to poll."""
-        operation = f"{self._base}/operations/op-{next(self._operations)}"
+        operation = f"{self._base(request)}/operations/op-{next(self._operations)}"
         body = {**body, "properties": {**body["properties"], "provisioningState": "Creating"}}
         # No Retry-After: azure-core reads 0 as "none given" and waits its polling interval
         headers = {"Azure-AsyncOperation": f"{operation}?api-version=2021-10-01-dataplanepreview"}

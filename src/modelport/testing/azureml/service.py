@@ -18,7 +18,7 @@ from modelport.backends.azureml.transport import (
 from .azurite import Azurite
 from .faults import FaultInjector
 from .http import LocalServer, Reply, Request
-from .registry import DISCOVERY_HOST, MFE_PREFIX, RegistryApi, RegistryScope
+from .registry import DISCOVERY_HOST, MFE_PREFIX, RegistryApi, RegistryScope, dataplane_host
 from .state import AZURITE_ACCOUNT, AZURITE_KEY, BLOB_CONTAINER
 from .workspace import WorkspaceApi, WorkspaceScope
 
@@ -27,6 +27,7 @@ RESOURCE_GROUP = "rig-rg"
 WORKSPACE = "rig-ws"
 REGISTRY = "rig-registry"
 LOCATION = "eastus"
+REPLICA = "westeurope"  # the registry's second region
 SAS_LIFETIME = timedelta(hours=1)
 
 
@@ -41,12 +42,15 @@ class AzureMLService:
         workspace: str = WORKSPACE,
         registry: str = REGISTRY,
         location: str = LOCATION,
+        replicas: tuple[str, ...] = (REPLICA,),
         page_size: int = 20,
         azurite: Azurite | None = None,
     ) -> None:
         self.faults = FaultInjector()
         self.scope = WorkspaceScope(subscription, resource_group, workspace)
-        self.registry_scope = RegistryScope(subscription, resource_group, registry, location)
+        self.registry_scope = RegistryScope(
+            subscription, resource_group, registry, location, replicas
+        )
         self._workspace = WorkspaceApi(self.scope, page_size=page_size, faults=self.faults)
         self._registry = RegistryApi(
             self.registry_scope,
@@ -114,6 +118,11 @@ class AzureMLService:
         return self._workspace.calls
 
     @property
+    def region_calls(self) -> Counter[str]:
+        """Registry data-plane requests served, by the region whose host was called."""
+        return self._registry.region_calls
+
+    @property
     def page_size(self) -> int:
         return self._workspace.page_size
 
@@ -141,11 +150,9 @@ class AzureMLService:
     def transport(self) -> RoutingTransport:
         """An azure-core transport sending ARM requests here (and blob requests of the
         datastore's account to Azurite, when the service has one)."""
-        routes = {
-            ARM_HOST: self.endpoint,
-            DISCOVERY_HOST: self.endpoint,
-            self.registry_scope.dataplane_host: self.endpoint,
-        }
+        routes = {ARM_HOST: self.endpoint, DISCOVERY_HOST: self.endpoint}
+        for region in self.registry_scope.regions:
+            routes[dataplane_host(region)] = self.endpoint
         if self._azurite is not None:
             routes[f"{AZURITE_ACCOUNT}.{BLOB_SUFFIX}"] = self._azurite.endpoint
         return RoutingTransport(routes)

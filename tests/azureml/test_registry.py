@@ -17,7 +17,14 @@ from azure.ai.ml.entities import Model
 import modelport as mp
 from modelport.cli.app import main
 from modelport.migration import diff, migrate
-from modelport.testing.azureml import AzureMLService, BlobProxy, Fault
+from modelport.testing.azureml import (
+    LOCATION,
+    REPLICA,
+    SUBSCRIPTION,
+    AzureMLService,
+    BlobProxy,
+    Fault,
+)
 from tests.migration.conftest import populate, snapshot
 
 NAME = "fraud"
@@ -122,6 +129,10 @@ def test_what_modelport_writes_reads_back_through_the_plain_registry_client(
         ("azureml://registry/shared?timeout=0", "timeout"),
         ("azureml://registry/shared?page_size=500", "page_size"),
         ("azureml://registry/shared?endpoint=ftp://x", "endpoint"),
+        ("azureml://registry/shared?location=West%20Europe", "location"),
+        ("azureml://registry/shared?location=cert-x.evil.net/", "location"),
+        ("azureml://registry/shared?location=", "location"),
+        (f"azureml://{SUBSCRIPTION}/rg/dev-ws?location=westeurope", "location"),
     ],
 )
 def test_bad_registry_urls_are_refused_naming_the_field(url: str, field: str) -> None:
@@ -194,3 +205,35 @@ def test_transient_faults_on_the_data_plane_lose_and_duplicate_nothing(
     assert [mv.version for mv in again.versions(NAME)] == ["1", "2", "3"]
     assert {mv.digest for mv in made} == {again.resolve(f"{NAME}/1").digest}
     again.close()
+
+
+def test_location_sends_every_data_plane_call_to_that_replica(
+    rig: AzureMLService, artifact: Path, tmp_path: Path
+) -> None:
+    replica = mp.connect(rig.registry_url(location=REPLICA, page_size="1"), retry=FAST_RETRY)
+    first = replica.register(NAME, artifact)
+    second = replica.register(NAME, artifact)
+    replica.approve(second.ref)
+    replica.transition(second.ref, "production")
+    listed = [mv.version for mv in replica.versions(NAME)]  # paged: nextLink stays there
+    replica.download(first.ref, tmp_path / "out")
+    replica.close()
+
+    assert rig.calls["registry.discovery"] == 1
+    assert set(rig.region_calls) == {REPLICA}, rig.region_calls
+    assert listed == ["1", "2"]
+    assert _files(tmp_path / "out") == _files(artifact)
+    primary = mp.connect(rig.registry_url(), retry=FAST_RETRY)
+    assert primary.resolve(f"{NAME}@production").neutral() == replica.resolve(second.ref).neutral()
+    assert set(rig.region_calls) == {REPLICA, LOCATION}  # no location: the primary's
+    primary.close()
+
+
+def test_a_location_the_registry_is_not_in_is_refused_naming_it(rig: AzureMLService) -> None:
+    reg = mp.connect(rig.registry_url(location="northeurope"), retry=FAST_RETRY)
+    with pytest.raises(mp.InvalidInputError) as refused:
+        list(reg.versions(NAME))
+
+    assert refused.value.field == "location"
+    assert all(region in str(refused.value) for region in ("northeurope", LOCATION, REPLICA))
+    assert rig.calls == {"registry.discovery": 1}  # no data-plane call

@@ -2,7 +2,8 @@
 
 Grammar: ``azureml://SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE`` (a workspace) or
 ``azureml://registry/NAME`` (a registry: its subscription, resource group and region come
-from the SDK's registry discovery; ``datastore`` does not apply) plus the options
+from the SDK's registry discovery; ``datastore`` does not apply; ``location`` picks one
+of its replica regions' data plane instead of the primary's) plus the options
 ``datastore`` (where artifacts and the audit trail go; the workspace's default blob
 datastore by default), ``endpoint`` (the Resource Manager URL of a private or custom
 cloud; for a registry, the discovery endpoint and its regional data plane;
@@ -39,6 +40,9 @@ WORKSPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}")
 REGISTRY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}")
 REGISTRY_HOST = "registry"
 DATASTORE = re.compile(r"[A-Za-z0-9_]{1,255}")
+# A region's programmatic name (eastus, westeurope, eastus2euap): it becomes part of a
+# host name (cert-REGION.experiments.azureml.net), so nothing else may pass.
+LOCATION = re.compile(r"[a-z][a-z0-9]{2,39}")
 
 
 class AzureMLOptions(CloudCallOptions):
@@ -49,6 +53,9 @@ class AzureMLOptions(CloudCallOptions):
     )
     endpoint: HttpEndpoint | None = endpoint_option()
     blob_endpoint: HttpEndpoint | None = endpoint_option()
+    location: Annotated[str, matching(LOCATION)] | None = Field(
+        None, description="an Azure region name (lowercase letters and digits, like westeurope)"
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class AzureMLConfig:
     page_size: int
     prefix: str = DEFAULT_PREFIX
     registry: str | None = None  # a registry scope: its name
+    location: str | None = None  # a registry's replica region to call (None: its primary)
 
     @property
     def local(self) -> bool:
@@ -92,6 +100,12 @@ def parse_config(url: RegistryURL) -> AzureMLConfig:
         )
     if not WORKSPACE.fullmatch(workspace):
         raise bad_url(url, f"{workspace[:80]!r} is not a workspace name", field="workspace")
+    if options.location is not None:
+        raise bad_url(
+            url,
+            "a workspace lives in one region: location applies to azureml://registry/NAME",
+            field="location",
+        )
     return AzureMLConfig(subscription, resource_group, workspace, **options.model_dump())
 
 

@@ -8,15 +8,18 @@ continuation token), so the backend reads and writes them alike:
   (``_model_versions_operation``, ``_model_container_operation``).
 - `RegistryModels`: the calls ``MLClient(registry_name=...).models`` makes on the
   registry's regional data plane (``azure.ai.ml._utils._registry_utils``, through the
-  discovered client ``models._registry_service_client``). Writes there are long-running
-  operations, polled at the client's ``polling_interval`` (or the service's
-  Retry-After) and awaited here up to the URL's ``timeout`` (a `ServiceResponseTimeoutError`
-  after it: the facade's transient timeout, one retry layer).
+  discovered client ``models._registry_service_client``: `.session.RegistryClient`).
+  Writes there are long-running operations, polled at the client's ``polling_interval``
+  (or the service's Retry-After) and awaited here up to the URL's ``timeout`` (a
+  `ServiceResponseTimeoutError` after it: the facade's transient timeout, one retry layer).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelport.backends.azureml.session import RegistryClient
 
 
 class WorkspaceModels:
@@ -49,10 +52,9 @@ class WorkspaceModels:
 class RegistryModels:
     """Model containers and versions of one registry, on its regional data plane."""
 
-    def __init__(self, client: Any, registry: str, timeout: float) -> None:
-        models = client.models
-        self.service = models._registry_service_client  # bound to the discovered data plane
-        self.resource_group = str(models._resource_group_name)
+    def __init__(self, client: RegistryClient, registry: str, timeout: float) -> None:
+        self.service = client.service  # bound to the discovered data plane
+        self.resource_group = client.resource_group
         self.registry = registry
         self._timeout = timeout
 

@@ -76,9 +76,9 @@ class AzureMLRegistryBackend(AzureMLBackend):
     # -- scope plumbing --------------------------------------------------------------
 
     def _new_client(self, token: Any) -> Any:
-        return session.registry_ml_client(self.config, token)
+        return session.registry_client(self.config, token)
 
-    def _models_api(self, client: Any) -> RegistryModels:
+    def _models_api(self, client: session.RegistryClient) -> RegistryModels:
         return RegistryModels(client, str(self.config.registry), self.config.timeout)
 
     def _registry(self) -> RegistryModels:

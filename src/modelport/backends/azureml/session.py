@@ -18,6 +18,7 @@ from modelport.backends.azureml.transport import (
     RigCredential,
     RoutingTransport,
 )
+from modelport.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -78,18 +79,59 @@ def ml_client(config: AzureMLConfig, token: Any) -> Any:
     )
 
 
-def registry_ml_client(config: AzureMLConfig, token: Any) -> Any:
-    """A plain ``MLClient(registry_name=...)``: its constructor runs the registry discovery
-    (1 call) and binds the model operations to the registry's regional data plane."""
+@dataclass(frozen=True)
+class RegistryClient:
+    """What a registry's model calls need: the SDK's data-plane client, bound to one
+    region's endpoint, and the registry's resource group (both from discovery)."""
+
+    service: Any
+    resource_group: str
+
+
+def registry_client(config: AzureMLConfig, token: Any) -> RegistryClient:
+    """The registry's data-plane client: its primary region's through a plain
+    ``MLClient(registry_name=...)`` (its constructor runs the discovery, 1 call), or the
+    ``location`` replica's (see `_replica_client`)."""
+    options = {
+        "polling_interval": 0.0 if config.local else LRO_POLL_INTERVAL,
+        **_client_options(config, _routes(config)),
+    }
+    if config.location is not None:
+        return _replica_client(config, token, options)
     from azure.ai.ml import MLClient
 
-    return MLClient(
-        token,
-        registry_name=config.registry,
-        show_progress=False,
-        polling_interval=0.0 if config.local else LRO_POLL_INTERVAL,
-        **_client_options(config, _routes(config)),
+    client = MLClient(token, registry_name=config.registry, show_progress=False, **options)
+    models = client.models
+    return RegistryClient(models._registry_service_client, str(models._resource_group_name))
+
+
+def _replica_client(config: AzureMLConfig, token: Any, options: dict[str, Any]) -> RegistryClient:
+    """The data-plane client of the registry's replica in ``config.location``.
+
+    ``MLClient`` takes a replica's region only from a workspace it GETs first; the helper
+    it calls, ``get_registry_client``, takes the region itself: it runs the same discovery
+    (1 call), checks the region against the answer's ``registryFqdns`` and binds the
+    client to ``cert-REGION.experiments.azureml.net``. Given the cloud settings MLClient
+    adds (its token scope)."""
+    from azure.ai.ml._azure_environments import (
+        _get_cloud_information_from_metadata,
+        _get_default_cloud_name,
     )
+    from azure.ai.ml._utils._registry_utils import get_registry_client
+    from azure.ai.ml.exceptions import MlException
+
+    options = {**_get_cloud_information_from_metadata(_get_default_cloud_name()), **options}
+    try:
+        service, resource_group, *_ = get_registry_client(
+            token, config.registry, config.location, **options
+        )
+    except MlException as refused:  # the region check: the message lists its regions
+        raise InvalidInputError(
+            f"registry {config.registry} has no replica in location {config.location!r}: "
+            f"{' '.join(refused.message.split())}",
+            field="location",
+        ) from refused
+    return RegistryClient(service, str(resource_group))
 
 
 def sas_container_client(config: AzureMLConfig, sas_url: str) -> Any:

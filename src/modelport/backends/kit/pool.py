@@ -46,6 +46,10 @@ class WorkerPool:
             raise there
         return here, background.result()
 
+    def executor(self) -> ThreadPoolExecutor:
+        """The threads themselves, for an API that takes an executor."""
+        return self._pool()
+
     def shutdown(self) -> None:
         with self._lock:
             executor, self._executor = self._executor, None

@@ -38,13 +38,13 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from modelport.backends.base import Backend, Capability, Page
 from modelport.backends.kit.codec import CorruptMetadataError
 from modelport.backends.kit.errors import Context
+from modelport.backends.kit.pool import WorkerPool
 from modelport.backends.sagemaker import metadata, pointers, translate
 from modelport.backends.sagemaker.config import SageMakerConfig, SageMakerOptions, parse_config
 from modelport.backends.sagemaker.errors import ERRORS, is_already_existing
@@ -63,8 +63,6 @@ from modelport.progress import OnBytes
 from modelport.urls import RegistryURL
 
 JsonDict = dict[str, Any]
-T = TypeVar("T")
-R = TypeVar("R")
 SUMMARY_PAGE = 100  # ListModelPackages' maximum
 TAGS_PAGE = 100
 TOKEN_SCAN = 20  # how many of the newest packages a refused ClientToken is looked for in
@@ -93,7 +91,7 @@ class SageMakerBackend(Backend):
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._boto_session: Any = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._workers = WorkerPool(WORKERS, "modelport-sagemaker")
         self._group_arns: dict[str, str] = {}  # a group's ARN never changes
         self._immutable: dict[str, dict[str, str]] = {}  # package ARN -> modelport's keys
         # Whether the service keeps ModelLifeCycle (SageMaker does, moto drops it): learnt
@@ -120,21 +118,23 @@ class SageMakerBackend(Backend):
 
     def get_version(self, name: str, version: str) -> ModelVersion:
         arn = self._package_arn(name, version)
-        tags = self._in_background(lambda: self.read_pointers(name))
+        tags = self._workers.submit(lambda: self.read_pointers(name))
         package = self._describe(name, version, arn)
         return self._record(package, self._view(name, tags.result()))
 
     def list_versions(self, name: str, page_token: str | None = None) -> Page[ModelVersion]:
         self._group_arn(name)
-        tags = self._in_background(lambda: self.read_pointers(name))
+        tags = self._workers.submit(lambda: self.read_pointers(name))
         summaries, token = self._summaries(name, self.config.page_size, page_token)
-        packages = self._map(lambda summary: self._describe_summary(name, summary), summaries)
+        packages = self._workers.map(
+            lambda summary: self._describe_summary(name, summary), summaries
+        )
         view = self._view(name, tags.result())
         return Page([self._record(package, view) for package in packages], token)
 
     def latest_version(self, name: str) -> ModelVersion:
         self._group_arn(name)
-        tags = self._in_background(lambda: self.read_pointers(name))
+        tags = self._workers.submit(lambda: self.read_pointers(name))
         summaries, _ = self._summaries(name, 1, None, newest_first=True)
         if not summaries:
             raise VersionNotFoundError(f"{self.url}: model {name!r} has no versions", model=name)
@@ -165,9 +165,11 @@ class SageMakerBackend(Backend):
 
     def stage_members(self, name: str, stage: str) -> list[ModelVersion]:
         self._group_arn(name)
-        tags = self._in_background(lambda: self.read_pointers(name))
+        tags = self._workers.submit(lambda: self.read_pointers(name))
         candidates = [s for s in self._all_summaries(name) if stage in translate.possible_stages(s)]
-        packages = self._map(lambda summary: self._describe_summary(name, summary), candidates)
+        packages = self._workers.map(
+            lambda summary: self._describe_summary(name, summary), candidates
+        )
         view = self._view(name, tags.result())
         records = [self._record(package, view) for package in packages]
         return [record for record in records if record.stage == stage]
@@ -212,7 +214,7 @@ class SageMakerBackend(Backend):
             token=token,
         )
         arn = self._create_package(draft.name, request)
-        tags = self._in_background(lambda: self.read_pointers(draft.name))
+        tags = self._workers.submit(lambda: self.read_pointers(draft.name))
         package = self._described(self._ctx(draft.name), arn)
         self._append_history(draft.name, str(package["ModelPackageVersion"]), draft.history)
         return self._record(package, self._view(draft.name, tags.result()))
@@ -256,9 +258,7 @@ class SageMakerBackend(Backend):
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        self._workers.shutdown()
         for client in clients:
             client.close()
 
@@ -493,21 +493,6 @@ class SageMakerBackend(Backend):
             self._boto_session = make_session(self.config)
         return self._boto_session
 
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(WORKERS, "modelport-sagemaker")
-            return self._executor
-
-    def _in_background(self, fn: Callable[[], T]) -> Future[T]:
-        """Run ``fn`` beside the caller's next call (it must not use the pool itself)."""
-        return self._pool().submit(fn)
-
-    def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        if len(items) < 2:
-            return [fn(item) for item in items]
-        return list(self._pool().map(fn, items))
-
     def _store(self) -> ArtifactStore:
         return ArtifactStore(self._client("s3"), self.config.gzip_level)
 
@@ -516,7 +501,9 @@ class SageMakerBackend(Backend):
         call, when the URL has none."""
         translate.check_bucket(self.config.bucket, name)
         assert self.config.bucket is not None
-        return EventStore(self._client("s3"), self.config.bucket, self.config.prefix, self._pool())
+        return EventStore(
+            self._client("s3"), self.config.bucket, self.config.prefix, self._workers.executor()
+        )
 
     def _ctx(
         self, name: str | None = None, version: str | None = None, subject: str | None = None

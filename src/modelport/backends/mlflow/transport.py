@@ -262,11 +262,16 @@ def _check_database(uri: str, *, create: bool) -> None:
     try:
         with engine.connect() as connection:
             if not create and not sqlalchemy.inspect(connection).has_table(MLFLOW_TABLE):
-                raise NoMlflowTables(
-                    engine.url.set(username=None, password=None).render_as_string()
-                )
+                raise NoMlflowTables(_without_credentials(engine.url))
     finally:
         engine.dispose()
+
+
+def _without_credentials(url: sqlalchemy.URL) -> str:
+    """The database's address for an error message: no user, password or query (which
+    may hold a password too); ``URL.set`` cannot unset a field, hence built here."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.drivername}://{url.host or ''}{port}/{url.database or ''}"
 
 
 # -- quiet setup -------------------------------------------------------------------

@@ -237,3 +237,16 @@ def test_a_location_the_registry_is_not_in_is_refused_naming_it(rig: AzureMLServ
     assert refused.value.field == "location"
     assert all(region in str(refused.value) for region in ("northeurope", LOCATION, REPLICA))
     assert rig.calls == {"registry.discovery": 1}  # no data-plane call
+
+
+def test_upload_storage_a_killed_register_left_is_taken_by_the_next_one(
+    rig: AzureMLService, shared: mp.Registry, artifact: Path
+) -> None:
+    backend: Any = shared.backend
+    assert backend._registry().upload_sas(NAME, "1") is not None  # as if killed after it
+    assert rig.unclaimed_uploads(NAME) == ["1"]
+
+    mv = shared.register(NAME, artifact)
+
+    assert mv.version == "1"
+    assert rig.unclaimed_uploads(NAME) == []

@@ -43,6 +43,11 @@ class Destination(ABC):
     def clear_faults(self) -> None:
         """No more faults."""
 
+    def leftovers(self, name: str) -> list[str]:
+        """What writes for model ``name`` left in the service's storage that no version
+        uses, where the rig can tell (none it cannot)."""
+        return []
+
 
 @dataclass
 class VertexDestination(Destination):
@@ -81,6 +86,9 @@ class AzureMLDestination(Destination):
 
     def clear_faults(self) -> None:
         self.rig.faults.clear()
+
+    def leftovers(self, name: str) -> list[str]:
+        return self.rig.unclaimed_uploads(name)  # a registry's upload references
 
 
 @dataclass(frozen=True)

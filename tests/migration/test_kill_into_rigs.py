@@ -1,7 +1,8 @@
 """SIGKILL a migration into each cloud rig at a write mid-way, then run it again: the copy
 ends exactly like one an uninterrupted run made into the same registry (same records,
 digests, stages, alias and history shape; no duplicate version), and no scratch folder of
-the killed child is left in its temp directory.
+the killed child is left in its temp directory, nor (where the rig can tell) any upload
+storage the service gave out that no version took.
 
 The rig runs in this process; the child (``tests.migration.kill_child``) reaches it by its
 URL and migrates from a file-backed memory:// source (``pickle:``) that outlives it. The
@@ -83,6 +84,7 @@ def test_a_killed_migration_into_the_rig_resumes_to_the_uninterrupted_result(
     assert diff(open_registry(source_spec), final, models=[tested]).ok
     left = [name for name in os.listdir(tmp) if name.startswith("modelport-")]
     assert left == [], f"scratch folders left in the temp directory: {left}"
+    assert rig.leftovers(tested) == [], marker
 
 
 def _run_until_killed(source: str, target: str, stop_at: int, *, cwd: Path, tmp: Path) -> str:

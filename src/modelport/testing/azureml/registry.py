@@ -310,6 +310,18 @@ class RegistryApi(WorkspaceApi):
         }
         return Reply(200, {"blobReferenceForConsumption": reference})
 
+    def unclaimed_uploads(self, name: str) -> list[str]:
+        """The versions of model ``name`` given upload storage (``tempdatarefs``) that
+        never became a version: what an interrupted register left behind."""
+        with self._storage_lock:
+            reserved = list(self._containers_of)
+        prefix = self.registry.asset_id(name) + "/versions/"
+        return sorted(
+            asset[len(prefix) :]
+            for asset in reserved
+            if asset.startswith(prefix) and not self._version_exists(name, asset[len(prefix) :])
+        )
+
     def _version_exists(self, name: str, version: str) -> bool:
         return any(v == version for v, _ in self.state.versions(name))
 

@@ -131,6 +131,11 @@ class AzureMLService:
         self._workspace.page_size = size
         self._registry.page_size = size
 
+    def unclaimed_uploads(self, name: str) -> list[str]:
+        """Registry versions of ``name`` given upload storage that none took (see
+        `RegistryApi.unclaimed_uploads`)."""
+        return self._registry.unclaimed_uploads(name)
+
     def reset(self) -> None:
         """Forget every model, call count and planned fault."""
         self._workspace.state.reset()

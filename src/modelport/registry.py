@@ -869,8 +869,8 @@ class Registry:
         pointers it holds. Where the model has no pointer for that stage (managed outside
         modelport), the stage field stands; finding that out costs one more read."""
         exclusive = self.policy.exclusive_stages
-        held = sorted((s for s in mv.aliases if s in exclusive), key=_stage_rank)
-        stage = held[0] if held else mv.stage
+        held = [s for s in mv.aliases if s in exclusive]
+        stage = min(held, key=_stage_rank) if held else mv.stage
         if not held and mv.stage in exclusive:
             known = pointers or _Pointers(
                 lambda: self._call(lambda: self.backend.read_pointers(mv.name))
@@ -905,10 +905,12 @@ class _Pointers:
         return self._pointers
 
 
+_STAGE_ORDER = {Stage.PRODUCTION.value: 0, Stage.STAGING.value: 1}
+
+
 def _stage_rank(stage: str) -> tuple[int, str]:
     """Production outranks staging outranks custom stages, for a version holding two."""
-    order = {Stage.PRODUCTION.value: 0, Stage.STAGING.value: 1}
-    return order.get(stage, 2), stage
+    return _STAGE_ORDER.get(stage, 2), stage
 
 
 _APPROVAL_KINDS = frozenset({EventKind.APPROVED, EventKind.REJECTED})

@@ -34,6 +34,7 @@ Calls per primitive (each retried as a whole by the facade):
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import re
@@ -53,6 +54,7 @@ from modelport.backends.vertex.storage import GcsStore
 from modelport.errors import (
     ConflictError,
     ModelNotFoundError,
+    ModelportError,
     VersionNotFoundError,
 )
 from modelport.models import (
@@ -504,15 +506,13 @@ class VertexBackend(Backend):
         """``message``'s neutral record, translated once per distinct message (a serving
         process reads the same version again and again; translating it was most of a
         resolve's own time), with dicts of its own for the caller."""
-        serialized = message.SerializeToString(deterministic=True)
-        cached = _translated(serialized, name, self._shown)
-        return cached.model_copy(
-            update={
-                "metrics": dict(cached.metrics),
-                "params": dict(cached.params),
-                "tags": dict(cached.tags),
-            }
-        )
+        # not deterministic: two encodings of one message only cost a miss, never a wrong hit
+        serialized = getattr(message, "_pb", message).SerializeToString()  # proto-plus or raw
+        record = copy.copy(_translated(serialized, name, self._shown))
+        fields = record.__dict__  # a shallow copy's own: give it dicts of its own too
+        for mutable in ("metrics", "params", "tags"):
+            fields[mutable] = dict(fields[mutable])
+        return record
 
     def _stored_events(self, name: str, version: str) -> list[Event]:
         store = self._store(name)
@@ -529,8 +529,12 @@ class VertexBackend(Backend):
 
     def _call(self, ctx: Context, method: str, **request: Any) -> Any:
         client = self._model_client()
-        with ERRORS.translating(ctx):
+        try:  # ERRORS.translating spelt out: every resolve passes here, the context manager costs
             return getattr(client, method)(**request, retry=None, timeout=self.config.timeout)
+        except ModelportError:
+            raise
+        except ERRORS.catches as exc:
+            raise ERRORS.error_for(exc, ctx) from exc
 
     def _meta_call(self, ctx: Context, method: str, **request: Any) -> Any:
         with self._lock:

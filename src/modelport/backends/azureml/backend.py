@@ -217,13 +217,9 @@ class AzureMLBackend(Backend):
         self._artifact(draft)
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
-        del (
-            on_bytes
-        )  # upload_blob's progress_hook is not wired yet: the facade counts the bytes once
-        # the version exists.
         self.validate_draft(draft)
         key = translate.token(draft.name, draft.idempotency_key)
-        version = self._version_by_key(draft.name, key) or self._put_new(draft)
+        version = self._version_by_key(draft.name, key) or self._put_new(draft, on_bytes)
         self._append_history(draft.name, version, draft.history)
         return self.get_version(draft.name, version)
 
@@ -261,18 +257,18 @@ class AzureMLBackend(Backend):
 
     # -- helpers: writes -----------------------------------------------------
 
-    def _artifact(self, draft: VersionDraft) -> str:
+    def _artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
         if not draft.source_is_local:
             return draft.source
         store = self._blobs()
         folder = f"{self.config.prefix}/{draft.name}/{_slot(draft.idempotency_key)}"
         with ERRORS.translating(self._ctx(draft.name, subject=folder)):
-            return store.upload_folder(Path(draft.source), folder)
+            return store.upload_folder(Path(draft.source), folder, on_bytes)
 
-    def _put_new(self, draft: VersionDraft) -> str:
+    def _put_new(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
         """PUT the version under the container's next number; a 409 means a concurrent
         register took that number: read it again."""
-        body = version_body(draft, self._artifact(draft))
+        body = version_body(draft, self._artifact(draft, on_bytes))
         for _ in range(CREATE_ATTEMPTS):
             container, version = self._next_number(draft.name)
             try:

@@ -49,6 +49,7 @@ from modelport.backends.base import Capability
 from modelport.backends.kit.errors import Context
 from modelport.errors import ConflictError, InvalidInputError
 from modelport.models import ModelVersion, VersionDraft
+from modelport.progress import OnBytes
 
 STATE_VERSION = "1"
 SAS_RENEWAL = 30 * 60.0  # seconds: a state SAS is asked for again well before it expires
@@ -146,9 +147,10 @@ class AzureMLRegistryBackend(AzureMLBackend):
 
     # -- creating a version ------------------------------------------------------------
 
-    def _put_new(self, draft: VersionDraft) -> str:
+    def _put_new(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
         """Take the next number: its upload storage (409: taken), the files, the PUT
-        (409: taken between the two)."""
+        (409: taken between the two). Files sent again under a later number are told to
+        ``on_bytes`` again (the facade's count caps them)."""
         for _ in range(CREATE_ATTEMPTS):
             container, version = self._next_number(draft.name)
             ctx = self._ctx(draft.name, version)
@@ -157,7 +159,9 @@ class AzureMLRegistryBackend(AzureMLBackend):
                 continue
             store = self._sas_store(sas)
             with ERRORS.translating(ctx):
-                uri = store.upload_folder(Path(draft.source), _slot(draft.idempotency_key))
+                uri = store.upload_folder(
+                    Path(draft.source), _slot(draft.idempotency_key), on_bytes
+                )
             try:
                 body = version_body(draft, uri)
                 self._call(ctx, self._api().put_version, draft.name, version, body)

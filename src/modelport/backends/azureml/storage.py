@@ -40,8 +40,10 @@ from modelport.backends.kit.event_keys import (
     pointers_prefix,
 )
 from modelport.backends.kit.event_store import ObjectEventStore
+from modelport.backends.kit.sent import ProgressHook, running_total
 from modelport.digest import iter_directory, safe_member_path
 from modelport.errors import InvalidInputError, VersionNotFoundError
+from modelport.progress import OnBytes
 from modelport.scratch import scratch_dir
 
 log = logging.getLogger("modelport.azureml")
@@ -74,13 +76,14 @@ class BlobStore(ObjectEventStore):
 
     # -- artifacts ---------------------------------------------------------------
 
-    def upload_folder(self, source: Path, folder: str) -> str:
-        """Lay ``source`` out as blobs under ``folder``; a retry rewrites the same blobs."""
+    def upload_folder(self, source: Path, folder: str, on_bytes: OnBytes | None = None) -> str:
+        """Lay ``source`` out as blobs under ``folder``; a retry rewrites the same blobs.
+        ``on_bytes`` is told the bytes of each blob as the SDK sends them."""
         with scratch_dir("upload") as tmp:
             materialize(source, tmp)
             for relative, full in iter_directory(tmp):
                 with full.open("rb") as data:
-                    self._upload(f"{folder}/{relative}", data)
+                    self._upload(f"{folder}/{relative}", data, running_total(on_bytes))
         return self.uri(folder)
 
     def fetch(self, uri: str, dest: Path) -> None:
@@ -157,8 +160,10 @@ class BlobStore(ObjectEventStore):
     def _get(self, key: str) -> bytes:
         return self._download(key, shown=key)
 
-    def _upload(self, key: str, data: Any) -> None:
-        self.container.upload_blob(key, data, overwrite=True, timeout=self.timeout)
+    def _upload(self, key: str, data: Any, progress_hook: ProgressHook | None = None) -> None:
+        self.container.upload_blob(
+            key, data, overwrite=True, timeout=self.timeout, progress_hook=progress_hook
+        )
 
     def _download(self, key: str, shown: str) -> bytes:
         from azure.core.exceptions import ResourceNotFoundError

@@ -218,17 +218,13 @@ class VertexBackend(Backend):
         self._artifact(draft)
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
-        del (
-            on_bytes
-        )  # google-cloud-storage's uploads take no callback: nothing to report, the facade
-        # counts the bytes once the version exists (a wrapped file object could, later).
         self.validate_draft(draft)
         key = translate.token(draft.name, draft.idempotency_key)
         version = self._finish_pending(draft.name, key)
         if version is None:
             exists, version = self._version_by_key(draft.name, key)
             if version is None:
-                version = self._upload(draft, key, exists)
+                version = self._upload(draft, key, exists, on_bytes)
         model = self._version(draft.name, version)
         self._write_lineage(draft, key, version, str(model["metadata_artifact"]))
         self._append_history(draft.name, version, draft.history)
@@ -282,7 +278,7 @@ class VertexBackend(Backend):
 
     # -- helpers: writes -----------------------------------------------------
 
-    def _artifact(self, draft: VersionDraft) -> str:
+    def _artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
         if not draft.source_is_local:
             return draft.source
         folder = self.config.artifact_prefix(draft.name, _slot(draft.idempotency_key))
@@ -290,9 +286,9 @@ class VertexBackend(Backend):
         with ERRORS.translating(
             self._ctx(draft.name, subject=f"gs://{self.config.bucket}/{folder}")
         ):
-            return store.upload_folder(Path(draft.source), folder)
+            return store.upload_folder(Path(draft.source), folder, on_bytes)
 
-    def _upload(self, draft: VersionDraft, key: str, exists: bool) -> str:
+    def _upload(self, draft: VersionDraft, key: str, exists: bool, on_bytes: OnBytes | None) -> str:
         """Upload the version, and await it; a lost answer is found again by its key."""
         from google.cloud.aiplatform_v1 import types
 
@@ -300,7 +296,7 @@ class VertexBackend(Backend):
             naming.check_new_model_name(draft.name)
         model = types.Model(
             display_name=draft.name,
-            artifact_uri=self._artifact(draft),
+            artifact_uri=self._artifact(draft, on_bytes),
             labels=translate.upload_labels(draft),
             version_description=translate.version_description(draft),
         )

@@ -11,6 +11,8 @@ with ``retry=None`` and an explicit timeout: the facade retries.
 from __future__ import annotations
 
 import logging
+import mimetypes
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from urllib.parse import urlsplit
 
 from modelport.artifacts import materialize
 from modelport.backends.kit.event_store import ObjectEventStore
+from modelport.backends.kit.sent import counting_reads
 from modelport.digest import iter_directory, safe_member_path
 from modelport.errors import InvalidInputError, VersionNotFoundError
+from modelport.progress import OnBytes
 from modelport.scratch import scratch_dir
 
 log = logging.getLogger("modelport.vertex")
@@ -43,16 +47,30 @@ class GcsStore(ObjectEventStore):
 
     # -- artifacts ---------------------------------------------------------------
 
-    def upload_folder(self, source: Path, folder: str) -> str:
+    def upload_folder(self, source: Path, folder: str, on_bytes: OnBytes | None = None) -> str:
         """Lay ``source`` out as files under ``folder``; the same register rewrites the same
-        objects, so a retried upload is harmless."""
+        objects, so a retried upload is harmless. ``on_bytes`` is told the bytes of each
+        file as the SDK reads them to send."""
         bucket = self.client.bucket(self.bucket)
         with scratch_dir("upload") as tmp:
             materialize(source, tmp)
             for relative, full in iter_directory(tmp):
-                blob = bucket.blob(f"{folder}/{relative}")
-                blob.upload_from_filename(str(full), retry=None, timeout=self.timeout)
+                self._upload_file(bucket.blob(f"{folder}/{relative}"), full, on_bytes)
         return self.uri(folder)
+
+    def _upload_file(self, blob: Any, path: Path, on_bytes: OnBytes | None) -> None:
+        """``upload_from_filename`` as the SDK does it (content type guessed from the
+        file's name, the size from the open file: multipart up to 8 MiB, else resumable),
+        but from a file object: the SDK takes no callback, a wrapped file can count."""
+        content_type, _ = mimetypes.guess_type(str(path))
+        with path.open("rb") as file:
+            blob.upload_from_file(
+                counting_reads(file, on_bytes),
+                size=os.fstat(file.fileno()).st_size,
+                content_type=content_type,
+                retry=None,
+                timeout=self.timeout,
+            )
 
     def fetch(self, uri: str, dest: Path) -> None:
         """The files under the folder ``uri`` (or the one object it names) into ``dest``."""

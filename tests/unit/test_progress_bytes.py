@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import filecmp
+import io
 import shutil
 import threading
 import time
@@ -12,11 +14,15 @@ import pytest
 
 import modelport as mp
 from modelport import progress
+from modelport.backends.kit.sent import counting_reads, running_total
+from modelport.testing.azureml import AzureMLService
 from modelport.testing.conformance import FAST_RETRY
 from tests.backends.mlflow_fixtures import copy_db
+from tests.backends.vertex_fixtures import VertexRig
 
 MB = 1_000_000
 FILES = 8
+OVER_MULTIPART = 9 * MB  # google-cloud-storage sends a file above 8 MiB as a resumable upload
 
 
 class Recording:
@@ -118,3 +124,57 @@ def test_a_byte_count_never_passes_the_size_and_settles_on_it() -> None:
     count.reached(30)  # a sample below the high-water mark: nothing
     count.settle(100)
     assert sink.steps == [60, 40]
+
+
+def register_reports_bytes(url: str, name: str, artifact: Path) -> mp.Registry:
+    """``artifact`` registered at ``url``, its progress by bytes checked; the registry open."""
+    reg = mp.connect(url, retry=FAST_RETRY)
+    sink = Recording()
+    reg.register(name, artifact, progress=sink)
+    assert_moved_by_bytes(sink, progress.tree_size(artifact))
+    return reg
+
+
+def test_an_azureml_workspace_register_advances_by_bytes_as_they_are_sent(
+    big_model: Path, azureml_rig: AzureMLService, name: str
+) -> None:
+    register_reports_bytes(azureml_rig.url(), name, big_model).close()
+
+
+def test_an_azureml_registry_register_advances_by_bytes_as_they_are_sent(
+    big_model: Path, azureml_rig: AzureMLService, name: str
+) -> None:
+    register_reports_bytes(azureml_rig.registry_url(), name, big_model).close()
+
+
+def test_a_vertex_register_advances_by_bytes_multipart_and_resumable(
+    big_model: Path, vertex_rig: VertexRig, name: str, tmp_path: Path
+) -> None:
+    (big_model / "large.bin").write_bytes(bytes(range(256)) * (OVER_MULTIPART // 256))
+    reg = register_reports_bytes(vertex_rig.url(vertex_rig.new_bucket()), name, big_model)
+    with reg:
+        out = reg.download(f"{name}/1", tmp_path / "out")
+    files = sorted(p.name for p in big_model.iterdir())
+    assert filecmp.cmpfiles(big_model, out, files, shallow=False)[0] == files
+
+
+def test_a_blob_hook_tells_each_rise_of_its_running_total_once() -> None:
+    told: list[int] = []
+    hook = running_total(told.append)
+    assert hook is not None
+    for current in (100, 250, 0, 120, 250, 300):  # the SDK starts the blob over at 0
+        hook(current, 300)
+    assert told == [100, 150, 50]
+    assert running_total(None) is None
+
+
+def test_a_counted_file_tells_bytes_read_past_the_furthest_point_once() -> None:
+    told: list[int] = []
+    file = io.BytesIO(b"x" * 100)
+    reader = counting_reads(file, told.append)
+    assert reader.read(60) == b"x" * 60
+    reader.seek(20)  # a resumable upload re-sends a chunk from its last confirmed byte
+    assert reader.tell() == 20
+    assert len(reader.read()) == 80
+    assert told == [60, 40]
+    assert counting_reads(file, None) is file

@@ -9,9 +9,12 @@ not once per artifact:
   land in, about every 0.2 s. The facade owns that folder, so this needs nothing from
   a backend and counts only bytes that really arrived.
 - **Uploads** (``register``) are reported by the backend as its SDK sends them, through
-  the ``on_bytes`` callback of ``Backend.create_version`` (boto3's ``Callback``, a
-  wrapped file object, Azure's ``progress_hook``); a backend whose SDK gives no hook
-  reports nothing and the bytes arrive at once when the artifact is stored.
+  the ``on_bytes`` callback of ``Backend.create_version``: boto3's ``Callback``
+  (SageMaker), Azure's per-blob ``progress_hook`` (Azure ML, workspace and registry) and
+  a file object whose reads are counted (Vertex's GCS uploads), the last two adapted in
+  `modelport.backends.kit.sent`; ``memory://`` counts its own reads. A backend whose
+  SDK gives no hook (MLflow) reports nothing and the bytes arrive at once when the
+  artifact is stored.
 
 Either way one `ByteCount` per artifact turns samples and callbacks into advances, and
 settles at the end on the artifact's size: the bytes advanced for an artifact always add

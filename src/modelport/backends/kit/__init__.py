@@ -9,7 +9,9 @@ What each backend would otherwise write again lives here once:
 - `.records` builds a `ModelVersion` from a decoded record
   and the service's native fields, and reads versions modelport did not create;
 - `.event_keys` and `.event_store` keep the audit trail in an object store (S3,
-  GCS, Blob) under one key layout; a backend supplies four object primitives.
+  GCS, Blob) under one key layout; a backend supplies four object primitives;
+- `.sent` turns an SDK's upload progress (a running total, a file's reads) into the
+  ``on_bytes`` deltas ``create_version`` reports.
 
 A backend supplies only what is its own: its tables, its SDK-specific extraction, its
 option fields, its limits, its object primitives.

@@ -237,10 +237,9 @@ class MlflowBackend(Backend):
     # -- writes --------------------------------------------------------------
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
-        del (
-            on_bytes
-        )  # MLflow's log_artifacts reads files by path and reports nothing: the facade counts
+        # MLflow's log_artifacts reads files by path and reports nothing: the facade counts
         # the bytes once the version exists.
+        del on_bytes
         self.open_client(create=True)  # the one primitive that may start a new store
         existing = self._by_idempotency_key(draft)
         if existing is not None:

@@ -122,10 +122,10 @@ def _interrupted_copy(source: mp.Registry, destination: mp.Registry, ref: str) -
     carried = record.model_copy(
         update={"lineage": record.lineage.model_copy(update={"migrated_from": origin})}
     )
-    staged = Path(tempfile.mkdtemp())
-    source.download(ref, staged / "a")
     key = idempotency_key(source.url, record.name, record.version)
-    return destination.import_version(carried, staged / "a", idempotency_key=key)
+    with tempfile.TemporaryDirectory() as staged:
+        source.download(ref, Path(staged) / "a")
+        return destination.import_version(carried, Path(staged) / "a", idempotency_key=key)
 
 
 def test_plan_says_create_update_skip_and_conflict(
@@ -297,9 +297,10 @@ def test_diff_finds_duplicates_and_unknown_models(
 ) -> None:
     migrate(source, destination, models=["churn"])
     record = destination.resolve("churn/1")
-    staged = Path(tempfile.mkdtemp()) / "a"
-    destination.download("churn/1", staged)
-    destination.import_version(record, staged)  # a second copy under another key
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "a"
+        destination.download("churn/1", staged)
+        destination.import_version(record, staged)  # a second copy under another key
     assert diff(source, destination, models=["churn"]).models[0].duplicated == ("1",)
     with pytest.raises(mp.ModelNotFoundError):
         diff(source, destination, models=["nope"])

@@ -101,7 +101,8 @@ def test_a_version_promoted_by_modelport_loads_in_plain_mlflow_by_alias(
     reg.transition(mv.ref, "production", actor="ci")
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _mlflow_uri(reg))
-    loaded = mlflow.pyfunc.load_model(f"models:/{name}@production")
+    # dst_path: without it MLflow downloads into a temp folder of its own and leaves it there
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}@production", dst_path=str(tmp_path))
     assert loaded.predict([1, 2]) == [2, 4]
     raw = MlflowClient().get_model_version(name, mv.version)
     assert raw.run_id

@@ -40,9 +40,10 @@ SCRIPTS = {
     "memory": (
         "import pathlib, tempfile, modelport as mp\n"
         "reg = mp.connect('memory://')\n"
-        "src = pathlib.Path(tempfile.mkdtemp()) / 'm.bin'\n"
-        "src.write_bytes(b'w')\n"
-        "reg.register('m', src)\n"
+        "with tempfile.TemporaryDirectory() as tmp:\n"
+        "    src = pathlib.Path(tmp) / 'm.bin'\n"
+        "    src.write_bytes(b'w')\n"
+        "    reg.register('m', src)\n"
         "reg.resolve('m@latest')\n"
     ),
 }

@@ -18,6 +18,17 @@ import tests.backends
 from modelport.testing.conformance import BackendCase
 from tests import leftovers
 
+# The session's own temp directory: whatever the tests, the library under test and the
+# processes they start put in "the temp directory" lands here, so what is left at the end
+# is theirs alone (tests/leftovers.py names it) and nothing reaches the machine's. Made by
+# the first process (the xdist controller); its workers inherit it through TMPDIR.
+_SESSION_TMP: str | None = None
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    _SESSION_TMP = tempfile.mkdtemp(prefix="modelport-session-")
+    # Open like the machine's /tmp (sticky, world-writable): PostgreSQL runs as another user.
+    os.chmod(_SESSION_TMP, 0o1777)
+    os.environ["TMPDIR"] = tempfile.tempdir = _SESSION_TMP
+
 # A folder of this run, removed at the end: Hypothesis keeps its example database and caches
 # there, not in a .hypothesis/ of the checkout (each xdist worker has its own).
 _RUN_FOLDER = tempfile.mkdtemp(prefix="modelport-tests-")
@@ -30,10 +41,12 @@ os.environ["MODELPORT_CACHE"] = os.path.join(_RUN_FOLDER, "artifact-cache")
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_RUN_FOLDER, ignore_errors=True)
+    if _SESSION_TMP is not None:
+        shutil.rmtree(_SESSION_TMP, ignore_errors=True)
 
 
-# The session fails if it leaves files in the checkout or scratch folders of dead processes
-# in the temp directory (tests/leftovers.py); checked once, by the xdist controller.
+# The session fails if it leaves files in the checkout or anything in its temp directory but
+# scratch folders of live processes (tests/leftovers.py); checked once, by the controller.
 _FOOTPRINT = pytest.StashKey[set[str]]()
 
 

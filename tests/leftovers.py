@@ -1,12 +1,14 @@
-"""What a test session leaves behind: files in the checkout, and scratch folders of dead
-processes in the temp directory. ``tests/conftest.py`` takes a footprint when the session
-starts and fails the session if it grew by its end (once, in the xdist controller).
+"""What a test session leaves behind: files in the checkout, and anything in the temp
+directory. ``tests/conftest.py`` gives the session a temp directory of its own (TMPDIR),
+takes a footprint when the session starts and fails the session if it grew by its end
+(once, in the xdist controller).
 
-Other processes share the checkout and the temp directory, so the footprint holds only
-what a test could have left: untracked and ignored paths of the checkout other than
-caches and source being written meanwhile (``.py``, ``.md``), and the temp directory's
-``modelport-PURPOSE-PID-…`` folders whose process no longer runs (a live one may belong
-to another run still going).
+Other processes share the checkout, so its footprint holds only what a test could have
+left: untracked and ignored paths other than caches and source being written meanwhile
+(``.py``, ``.md``). The temp directory is the session's alone: every entry counts but
+pytest's own ``tmp_path`` folders, the processes' run folders (``modelport-tests-*``,
+removed as each process ends) and ``modelport-PURPOSE-PID-…`` scratch folders of
+processes still running.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ REPO = Path(__file__).resolve().parents[1]
 CACHES = ("__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".venv/", ".hypothesis")
 EDITED_MEANWHILE = (".py", ".md")  # helpers and editors write these while a session runs
 _SCRATCH = re.compile(rf"modelport-(?:{'|'.join(PURPOSES)})-(?P<pid>\d+)-.+")
+_BOOKKEEPING = ("pytest-of-", "modelport-tests-")  # tmp_path folders; each process's run folder
 
 
 def footprint() -> set[str]:
-    """The checkout's extra paths and the temp directory's scratch folders, live or not."""
-    return {*(f"checkout: {p}" for p in _checkout_extras()), *(f"temp: {n}" for n in _scratch())}
+    """The checkout's extra paths and the temp directory's entries."""
+    return {
+        *(f"checkout: {p}" for p in _checkout_extras()),
+        *(f"temp: {n}" for n in _temp_entries()),
+    }
 
 
 def grown_message(before: set[str]) -> str | None:
@@ -60,12 +66,13 @@ def _checkout_extras() -> set[str]:
     }
 
 
-def _scratch() -> set[str]:
+def _temp_entries() -> set[str]:
+    """The temp directory's entries but the session's own bookkeeping."""
     try:
         names = [entry.name for entry in Path(tempfile.gettempdir()).iterdir()]
     except OSError:
         return set()
-    return {name for name in names if _SCRATCH.fullmatch(name)}
+    return {name for name in names if not name.startswith(_BOOKKEEPING)}
 
 
 def _of_live_process(path: str) -> bool:

@@ -70,23 +70,27 @@ def write_hashed(stream: Readable, target: Path) -> tuple[int, str]:
     return size, sha
 
 
-def file_sha256(path: Path) -> tuple[int, str]:
-    """Size and SHA-256 of the file at ``path``: the hash `write_hashed` kept if it
-    wrote the file and the file looks untouched since, else read afresh."""
+def file_sha256(path: Path, *, remember: bool = False) -> tuple[int, str]:
+    """Size and SHA-256 of the file at ``path``: the hash kept for it if the file looks
+    untouched since, else read afresh (and kept, with ``remember``)."""
     kept = _LEDGER.lookup(path)
     if kept is not None:
         return kept
     with path.open("rb") as stream:
-        return hash_stream(stream)
+        size, sha = hash_stream(stream)
+    if remember:
+        _LEDGER.record(path, sha)
+    return size, sha
 
 
 class _Ledger:
-    """SHA-256s of files `write_hashed` wrote. A kept hash is used only while the file's
-    device, inode, size and modification and change times (ns) are as they were; a write
-    or ``chmod`` moves the change time, which no caller can set back. (A rewrite to the
-    same size within one tick of the kernel's clock, a few ms, would go unseen: downloads
-    write into a private staging folder that nothing else writes to before the check.)
-    The oldest entries go first."""
+    """SHA-256s of files `write_hashed` wrote and `remembered_digest` read. A kept hash
+    is used only while the file's device, inode, size and modification and change times
+    (ns) are as they were; a write or ``chmod`` moves the change time, which no caller can
+    set back. (A rewrite to the same size within one tick of the kernel's clock, a few ms,
+    would go unseen: downloads write into a private staging folder that nothing else
+    writes to before the check, and a migration reads another registry's stored files,
+    which that registry never rewrites.) The oldest entries go first."""
 
     LIMIT = 65536
 
@@ -186,9 +190,9 @@ def _unkept(relative: str, kind: str) -> InvalidInputError:
     )
 
 
-def entries_of_directory(root: Path) -> Iterator[FileEntry]:
+def entries_of_directory(root: Path, *, remember: bool = False) -> Iterator[FileEntry]:
     for relative, full in iter_directory(root):
-        size, sha = file_sha256(full)
+        size, sha = file_sha256(full, remember=remember)
         yield FileEntry(relative, size, sha)
 
 
@@ -258,6 +262,13 @@ _MEMBER_KINDS = {
     tarfile.CHRTYPE: "a character device",
     tarfile.BLKTYPE: "a block device",
 }
+
+
+def remembered_digest(folder: Path) -> str:
+    """Digest of a directory read in place (another registry's own files), its files'
+    hashes kept so that the checks which follow (`digest_path`) read nothing again
+    while the files stay as they were."""
+    return manifest_digest(entries_of_directory(folder, remember=True))
 
 
 def digest_path(path: Path) -> str:

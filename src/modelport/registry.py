@@ -175,14 +175,31 @@ class Registry:
         source: str | os.PathLike[str],
         *,
         idempotency_key: str,
+        on_bytes: OnBytes | None = None,
     ) -> None:
         """Store the artifact of a later `import_version` with the same key now.
 
         Migration calls it from parallel workers so that uploads overlap while versions
-        are still created in order; backends without the hook store nothing here.
+        are still created in order; backends without the hook store nothing here. The
+        artifact is taken to have ``record.digest`` (when set) without being read here:
+        `import_version` checks it before it creates anything, and a caller that finds
+        it wrong first calls `discard_import`. ``on_bytes`` is told the bytes sent.
         """
-        draft = self._import_draft(record, source, (), idempotency_key)
-        self._call(lambda: self.backend.stage_artifact(draft))
+        draft = self._import_draft(record, source, (), idempotency_key, claimed=True)
+        self._call(lambda: self.backend.stage_artifact(draft, on_bytes))
+
+    def discard_import(
+        self, record: ModelVersion, source: str | os.PathLike[str], *, idempotency_key: str
+    ) -> None:
+        """Remove what `prepare_import` stored for an artifact that will not be imported."""
+        draft = self._import_draft(record, source, (), idempotency_key, claimed=True)
+        self._call(lambda: self.backend.discard_staged(draft))
+
+    def local_files(self, record: ModelVersion) -> Path | None:
+        """The folder holding the artifact of ``record`` (a version this registry
+        returned) on this machine, when the registry keeps its files there (MLflow with
+        local artifacts), to read in place and never write; else None. Not verified."""
+        return self._call(lambda: self.backend.local_files(record.artifact_uri))
 
     def _import_draft(
         self,
@@ -190,7 +207,10 @@ class Registry:
         source: str | os.PathLike[str],
         history: Sequence[Event],
         idempotency_key: str | None,
+        *,
+        claimed: bool = False,
     ) -> VersionDraft:
+        """The draft of an import; with ``claimed``, its digest is the record's, unread."""
         draft = self._draft(
             record.name,
             source,
@@ -201,6 +221,7 @@ class Registry:
             record.lineage,
             None,
             idempotency_key,
+            digest=record.digest if claimed else None,
         )
         _check_digest(record, draft.digest, "nothing was registered")
         trail = tuple(e.model_copy(update={"name": record.name, "version": ""}) for e in history)
@@ -217,7 +238,10 @@ class Registry:
         lineage: Lineage | None,
         actor: str | None,
         idempotency_key: str | None,
+        *,
+        digest: str | None = None,
     ) -> VersionDraft:
+        """A checked draft; its digest is computed from ``source`` unless given."""
         check_model_name(name)
         checked = {
             "metrics": check_metrics(metrics),
@@ -231,7 +255,8 @@ class Registry:
             "lineage": _check_lineage(lineage),
         }
         source_text, is_local = self._check_source(name, source)
-        digest = self._digest_of(source_text, is_local)
+        if digest is None:
+            digest = self._digest_of(source_text, is_local)
         key = _idempotency_key(idempotency_key)
         event = Event(
             id=derived_event_id("registered", name, key),  # a retried register: one event

@@ -167,10 +167,25 @@ class Backend(ABC):
 
     # -- optional hooks ------------------------------------------------------
 
-    def stage_artifact(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
+    def stage_artifact(  # noqa: B027 (optional hook)
+        self, draft: VersionDraft, on_bytes: OnBytes | None = None
+    ) -> None:
         """Store the draft's local artifact ahead of ``create_version``, which then finds
         it in place. Lets a caller that must create versions in order (migration) upload
-        their artifacts in parallel. By default ``create_version`` stores it."""
+        their artifacts in parallel. By default ``create_version`` stores it. The draft's
+        digest is the one claimed for the artifact, checked before ``create_version``."""
+
+    def discard_staged(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
+        """Remove what `stage_artifact` stored for a draft whose version will not be
+        created (its artifact did not have the claimed digest), so that nothing finds it
+        in place later. By default nothing: ``create_version`` stores the artifact again."""
+
+    def local_files(self, uri: str) -> Path | None:
+        """The folder holding the artifact at ``uri`` on this machine, when the store
+        keeps its files there (read in place, never written: a migration's source); by
+        default None, and callers fetch a copy."""
+        del uri
+        return None
 
     def validate_draft(self, draft: VersionDraft) -> None:  # noqa: B027 (optional hook)
         """Check the backend's own naming rules and limits; raise ``InvalidInputError``."""

@@ -7,6 +7,11 @@ next versions' artifacts are fetched ahead on a pool of fetchers. At most
 ``workers + 1`` artifacts are staged on disk at once, so memory and disk stay bounded
 whatever the number of versions.
 
+When the source keeps its files on this machine (MLflow with local artifacts), a
+version's artifact is uploaded straight from them, with no staged copy, and hashed beside
+the upload; the digest is checked before the version is created, and an upload whose
+bytes did not match is removed.
+
 Every write is safe to repeat: a version's idempotency key is derived from its source
 registry, name and version, so a retried or re-run create returns the version the first
 attempt made, and the plan of a re-run sees finished versions by their provenance.
@@ -26,11 +31,12 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelport.errors import ConflictError, InvalidInputError, UnsupportedOperation
+from modelport.digest import remembered_digest
+from modelport.errors import ConflictError, IntegrityError, InvalidInputError, UnsupportedOperation
 from modelport.migration.planning import Planned
 from modelport.migration.report import Action, AliasNotCopied, Outcome, VersionResult
 from modelport.models import Approval, Event, EventKind, MigratedFrom, ModelVersion
-from modelport.progress import ProgressSink
+from modelport.progress import ByteCount, ProgressSink, tree_size
 from modelport.registry import Registry
 from modelport.scratch import make_scratch_dir
 
@@ -58,6 +64,7 @@ class Staged:
     path: Path
     size: int
     history: list[Event]
+    owned: bool = True  # False: the source registry's own files, read in place, kept
 
 
 class Migration:
@@ -202,6 +209,9 @@ class Migration:
         source = entry.source
         if self._stopping.is_set():
             raise RuntimeError("migration abandoned")
+        in_place = self.src.local_files(source) if source.digest is not None else None
+        if in_place is not None:
+            return self._stage_in_place(source, in_place)
 
         path = Path(tempfile.mkdtemp(prefix="version-", dir=root))
         try:
@@ -216,9 +226,35 @@ class Migration:
         self.dst.prepare_import(self._record(source), path, idempotency_key=self._key(source))
         return Staged(path, size, self.src.history(source.ref))
 
+    def _stage_in_place(self, source: ModelVersion, folder: Path) -> Staged:
+        """Upload from the source registry's own ``folder`` while it is hashed beside
+        the upload: no copy, and the hash costs no time of its own. The version is created
+        only from a folder with the recorded digest (`Registry.import_version` checks it
+        again, from the hashes kept here); an upload of other bytes is removed."""
+        record, key = self._record(source), self._key(source)
+        size = tree_size(folder)
+        count = ByteCount(self.progress, limit=size)
+        with ThreadPoolExecutor(1, "modelport-hash") as hasher:
+            hashed = hasher.submit(remembered_digest, folder)
+            self.dst.prepare_import(record, folder, idempotency_key=key, on_bytes=count)
+            digest = hashed.result()
+        if digest != source.digest:
+            self.dst.discard_import(record, folder, idempotency_key=key)
+            raise IntegrityError(
+                f"{source.ref}: the stored artifact has digest {digest}, not the recorded "
+                f"{source.digest}; nothing was registered",
+                model=source.name,
+                version=source.version,
+                field="digest",
+            )
+        count.settle(size)
+        return Staged(folder, size, self.src.history(source.ref), owned=False)
+
     def _discard(self, staged: Future[Staged]) -> None:
         try:
-            shutil.rmtree(staged.result().path, ignore_errors=True)
+            found = staged.result()
+            if found.owned:
+                shutil.rmtree(found.path, ignore_errors=True)
         except Exception:  # a failed fetch cleaned up after itself
             pass
         finally:

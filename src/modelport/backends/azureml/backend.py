@@ -210,11 +210,11 @@ class AzureMLBackend(Backend):
                 field="alias",
             )
 
-    def stage_artifact(self, draft: VersionDraft) -> None:
+    def stage_artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> None:
         """Upload ahead: the folder is keyed by the idempotency key, so ``create_version``
         rewrites the same blobs."""
         self.validate_draft(draft)
-        self._artifact(draft)
+        self._artifact(draft, on_bytes)
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         self.validate_draft(draft)

@@ -123,8 +123,9 @@ class AzureMLRegistryBackend(AzureMLBackend):
                 model=draft.name,
             )
 
-    def stage_artifact(self, draft: VersionDraft) -> None:
+    def stage_artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> None:
         """Nothing ahead: the registry's upload storage belongs to one version number."""
+        del on_bytes
         self.validate_draft(draft)
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:

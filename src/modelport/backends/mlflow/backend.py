@@ -234,6 +234,13 @@ class MlflowBackend(Backend):
             resolved = storage.resolve(self.client, uri)
             storage.download(resolved.location, dest, self.tracking_uri, self.registry_uri)
 
+    def local_files(self, uri: str) -> Path | None:
+        from modelport.backends.mlflow import storage
+
+        with self._sdk(field="uri"):
+            resolved = storage.resolve(self.client, uri)
+            return storage.local_folder(resolved.location, self.tracking_uri, self.registry_uri)
+
     # -- writes --------------------------------------------------------------
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:

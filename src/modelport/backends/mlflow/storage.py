@@ -76,6 +76,18 @@ def download(location: str, dest: Path, tracking_uri: str, registry_uri: str) ->
             shutil.move(str(child), str(dest / child.name))
 
 
+def local_folder(location: str, tracking_uri: str, registry_uri: str) -> Path | None:
+    """The folder at ``location`` when the artifact store is this machine's file system
+    (MLflow's local artifact repository), to be read in place; None for a single file or
+    any other store."""
+    parent, base = posixpath.split(location.rstrip("/"))
+    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    if not isinstance(repo, LocalArtifactRepository):
+        return None
+    local = Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]  # names, no copy
+    return local if local.is_dir() else None
+
+
 def _copy_hashed(local: Path, location: str, dest: Path) -> None:
     """Copy a stored file or folder into ``dest``, hashing each file as it is copied, so
     that the digest check which follows the download reads nothing a second time."""

@@ -262,19 +262,37 @@ class SageMakerBackend(Backend):
         for client in clients:
             client.close()
 
-    def stage_artifact(self, draft: VersionDraft) -> None:
+    def stage_artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> None:
         """Upload ahead; the upload is keyed by the idempotency key, so ``create_version``
         of the same draft sees the object in place and skips it."""
         self.validate_draft(draft)
-        self._artifact(draft)
+        self._artifact(draft, on_bytes)
+
+    def discard_staged(self, draft: VersionDraft) -> None:
+        """Delete the staged archive: a later register with the same key would otherwise
+        find it in place, under the digest it was claimed to have."""
+        key = self._artifact_key(draft)
+        if key is None:
+            return
+        assert self.config.bucket is not None  # checked by validate_draft
+        with ERRORS.translating(
+            Context(self._shown, draft.name, subject=f"s3://{self.config.bucket}/{key}")
+        ):
+            self._store().s3.delete_object(Bucket=self.config.bucket, Key=key)
 
     # -- helpers: writes -----------------------------------------------------
 
-    def _artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
+    def _artifact_key(self, draft: VersionDraft) -> str | None:
+        """Where the draft's local artifact is stored; None for a remote source."""
         if not draft.source_is_local:
+            return None
+        return self.config.artifact_key(draft.name, _slot(draft.idempotency_key), ARCHIVE_NAME)
+
+    def _artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> str:
+        key = self._artifact_key(draft)
+        if key is None:
             return draft.source
         assert self.config.bucket is not None  # checked by validate_draft
-        key = self.config.artifact_key(draft.name, _slot(draft.idempotency_key), ARCHIVE_NAME)
         with ERRORS.translating(
             Context(self._shown, draft.name, subject=f"s3://{self.config.bucket}/{key}")
         ):

@@ -211,11 +211,11 @@ class VertexBackend(Backend):
     def validate_pointer(self, pointer: str) -> None:
         naming.check_alias(pointer)
 
-    def stage_artifact(self, draft: VersionDraft) -> None:
+    def stage_artifact(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> None:
         """Upload ahead: the folder is keyed by the idempotency key, so ``create_version``
         rewrites the same objects."""
         self.validate_draft(draft)
-        self._artifact(draft)
+        self._artifact(draft, on_bytes)
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
         self.validate_draft(draft)

@@ -12,9 +12,11 @@ not once per artifact:
   the ``on_bytes`` callback of ``Backend.create_version``: boto3's ``Callback``
   (SageMaker), Azure's per-blob ``progress_hook`` (Azure ML, workspace and registry) and
   a file object whose reads are counted (Vertex's GCS uploads), the last two adapted in
-  `modelport.backends.kit.sent`; ``memory://`` counts its own reads. A backend whose
-  SDK gives no hook (MLflow) reports nothing and the bytes arrive at once when the
-  artifact is stored.
+  `modelport.backends.kit.sent`; ``memory://`` counts its own reads; MLflow with local
+  artifacts samples the folder its SDK copies into (`growth_of`). MLflow with remote
+  artifacts gives no hook and reports nothing: the bytes arrive at once when the
+  artifact is stored. A migration that uploads straight from a source's stored files
+  reports through the same callback, given to ``Backend.stage_artifact``.
 
 Either way one `ByteCount` per artifact turns samples and callbacks into advances, and
 settles at the end on the artifact's size: the bytes advanced for an artifact always add
@@ -91,12 +93,34 @@ class ByteCount:
 def watching(folder: Path, count: ByteCount) -> Iterator[None]:
     """Sample the bytes under ``folder`` into ``count`` every `SAMPLE_SECONDS` while the
     block runs (a download writing there); the caller settles ``count`` afterwards."""
+    with _sampling(folder, count.reached):
+        yield
+
+
+@contextmanager
+def growth_of(folder: Path, on_bytes: OnBytes) -> Iterator[None]:
+    """Tell ``on_bytes`` how much ``folder`` grew since it last heard, every
+    `SAMPLE_SECONDS` while the block runs: the upload of an SDK that copies files
+    there and reports nothing (MLflow's local artifact store)."""
+    told = [_bytes_present(folder)]
+
+    def reached(nbytes: int) -> None:
+        if nbytes > told[0]:
+            on_bytes(nbytes - told[0])
+            told[0] = nbytes
+
+    with _sampling(folder, reached):
+        yield
+
+
+@contextmanager
+def _sampling(folder: Path, reached: Callable[[int], None]) -> Iterator[None]:
     stop = threading.Event()
     every = SAMPLE_SECONDS  # read at the call, so a test can sample faster
 
     def sample() -> None:
         while not stop.wait(every):
-            count.reached(_bytes_present(folder))
+            reached(_bytes_present(folder))
 
     thread = threading.Thread(target=sample, name="modelport-progress", daemon=True)
     thread.start()

@@ -116,6 +116,36 @@ def test_an_mlflow_download_advances_by_bytes_as_they_land(
     assert_moved_by_bytes(sink, FILES * MB)
 
 
+def test_an_mlflow_register_advances_by_bytes_as_they_are_copied(
+    big_model: Path,
+    tmp_path: Path,
+    mlflow_template_db: Path,
+    fast_samples: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+    def copy_slowly(
+        self: LocalArtifactRepository, local_dir: str, artifact_path: str | None = None
+    ) -> None:
+        """MLflow's copy into its local store, as on a slow disk: a file at a time."""
+        for file in sorted(Path(local_dir).rglob("*")):
+            if file.is_file():
+                parent = file.parent.relative_to(local_dir).as_posix()
+                within = "/".join(p for p in (artifact_path, parent) if p and p != ".")
+                self.log_artifact(str(file), within or None)
+                time.sleep(0.01)
+
+    monkeypatch.setattr(LocalArtifactRepository, "log_artifacts", copy_slowly)
+    monkeypatch.chdir(tmp_path)  # MLflow keeps local artifacts in ./mlruns
+    db = copy_db(mlflow_template_db, tmp_path / "mlflow.db")
+    sink = Recording()
+    with mp.connect(f"mlflow+sqlite:///{db}", retry=FAST_RETRY) as reg:
+        mv = reg.register("big", big_model, progress=sink)
+        assert reg.download(mv.ref, tmp_path / "out").exists()
+    assert_moved_by_bytes(sink, FILES * MB)
+
+
 def test_a_byte_count_never_passes_the_size_and_settles_on_it() -> None:
     sink = Recording()
     count = progress.ByteCount(sink, limit=100)

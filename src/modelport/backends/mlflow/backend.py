@@ -17,6 +17,7 @@ A version plain MLflow code registered costs one more read (its run) per version
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import posixpath
@@ -70,7 +71,7 @@ from modelport.models import (
     derived_event_id,
     utc_now,
 )
-from modelport.progress import OnBytes
+from modelport.progress import OnBytes, growth_of
 from modelport.scratch import process_alive, scratch_dir
 from modelport.urls import RegistryURL
 
@@ -244,16 +245,15 @@ class MlflowBackend(Backend):
     # -- writes --------------------------------------------------------------
 
     def create_version(self, draft: VersionDraft, on_bytes: OnBytes | None = None) -> ModelVersion:
-        # MLflow's log_artifacts reads files by path and reports nothing: the facade counts
-        # the bytes once the version exists.
-        del on_bytes
         self.open_client(create=True)  # the one primitive that may start a new store
         existing = self._by_idempotency_key(draft)
         if existing is not None:
             return existing
         self._ensure_model(draft.name)
-        log = self._log_local if draft.source_is_local else self._remote
-        source, lineage = log(draft)
+        if draft.source_is_local:
+            source, lineage = self._log_local(draft, on_bytes)
+        else:
+            source, lineage = self._remote(draft)
         with self._sdk(model=draft.name):
             entity = self.client.create_model_version(
                 draft.name,
@@ -419,7 +419,7 @@ class MlflowBackend(Backend):
         except ConflictError:
             pass  # it exists already: the usual case from the second version on
 
-    def _log_local(self, draft: VersionDraft) -> tuple[Resolved, Lineage]:
+    def _log_local(self, draft: VersionDraft, on_bytes: OnBytes | None) -> tuple[Resolved, Lineage]:
         """A run with the metrics and params, and a logged model holding the files."""
         from modelport.backends.mlflow.storage import Resolved
 
@@ -439,7 +439,7 @@ class MlflowBackend(Backend):
                     tags={T.IDEMPOTENCY: T.idempotency_value(draft.idempotency_key)},
                 )
                 self._log_values(run_id, str(model.model_id), draft)
-                with scratch_dir("upload") as tmp:
+                with scratch_dir("upload") as tmp, self._sent(model, on_bytes):
                     link_tree(Path(draft.source), tmp)  # links, not a copy of a large artifact
                     self.client.log_model_artifacts(model.model_id, str(tmp))
                 self.client.finalize_logged_model(model.model_id, "READY")
@@ -448,6 +448,18 @@ class MlflowBackend(Backend):
                 raise
             self._end_run(run_id, "FINISHED")
         return Resolved(str(model.artifact_location), run_id, str(model.model_id)), lineage
+
+    def _sent(self, model: Any, on_bytes: OnBytes | None) -> AbstractContextManager[None]:
+        """Report the bytes as MLflow's SDK copies them, which it does without a hook:
+        by the growth of the logged model's folder where the store is this machine's
+        file system; elsewhere (S3, a server) nothing is reported until the end."""
+        from modelport.backends.mlflow import storage
+
+        location = str(model.artifact_location)
+        folder = storage.local_root(location, self.tracking_uri, self.registry_uri)
+        if on_bytes is None or folder is None:
+            return contextlib.nullcontext()
+        return growth_of(folder, on_bytes)
 
     def _fail_abandoned_runs(self, experiment_id: str) -> None:
         """End as FAILED the runs a register on this machine left RUNNING when its process

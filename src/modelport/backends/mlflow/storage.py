@@ -88,6 +88,15 @@ def local_folder(location: str, tracking_uri: str, registry_uri: str) -> Path | 
     return local if local.is_dir() else None
 
 
+def local_root(location: str, tracking_uri: str, registry_uri: str) -> Path | None:
+    """Where files logged to ``location`` land on this machine, when the artifact store
+    is its file system; None for any other store."""
+    repo = get_artifact_repository(location, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    if not isinstance(repo, LocalArtifactRepository):
+        return None
+    return Path(repo.artifact_dir)
+
+
 def _copy_hashed(local: Path, location: str, dest: Path) -> None:
     """Copy a stored file or folder into ``dest``, hashing each file as it is copied, so
     that the digest check which follows the download reads nothing a second time."""

@@ -43,7 +43,8 @@ class ProgressSink(Protocol):
     called from several threads."""
 
     def expect(self, *, versions: int = 0, nbytes: int = 0) -> None:
-        """Work known to lie ahead (added to what was expected so far)."""
+        """Work known to lie ahead (added to what was expected so far; negative when an
+        estimate told earlier turns out too high)."""
 
     def advance(self, *, versions: int = 0, nbytes: int = 0) -> None:
         """Work done since the last call."""

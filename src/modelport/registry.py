@@ -7,6 +7,7 @@ every rule that must behave the same on every backend.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import shutil
 import uuid
@@ -67,6 +68,7 @@ from modelport.validation import (
 )
 from modelport.watch import ModelHandle
 
+logger = logging.getLogger("modelport.registry")
 T = TypeVar("T")
 _URI_PREFIXES = ("runs:/", "models:/")
 
@@ -662,12 +664,13 @@ class Registry:
         shared by every process (`modelport.artifact_cache`); the folder returned
         is the cache's own, not to be modified.
 
-        ``progress``, if given, is advanced by the bytes as they arrive (sampled in the
+        ``progress``, if given, is told the bytes to expect where the backend can size the
+        artifact (for an ETA), advanced by the bytes as they arrive (sampled in the
         staging folder), then by one version; by one version and no bytes when nothing
         was transferred.
         """
         if progress is not None:
-            progress.expect(versions=1)  # the size is known once the files are here
+            progress.expect(versions=1)
         if dest is None:
             return self._download_cached(ref, overwrite, progress)
         target = download_target(dest, overwrite=overwrite)
@@ -677,7 +680,8 @@ class Registry:
             return target
         sweep_stale(target)
         with staging_dir(target) as staged:
-            self._fetch_verified(mv, staged, f"nothing was written to {str(target)!r}", progress)
+            consequence = f"nothing was written to {str(target)!r}"
+            self._fetch_verified(mv, staged, consequence, progress, sized=True)
             _advance(progress)
             write_marker(staged, self.url, mv)
             follow_umask(staged)
@@ -726,7 +730,7 @@ class Registry:
         consequence = "nothing was kept in the artifact cache"
 
         def fill(staged: Path) -> None:  # not called on a cache hit: no bytes then
-            self._fetch_verified(mv, staged, consequence, progress)
+            self._fetch_verified(mv, staged, consequence, progress, sized=True)
 
         path = self.artifact_cache.get(mv.digest, fill)
         _advance(progress)
@@ -767,9 +771,11 @@ class Registry:
         into: Path,
         consequence: str,
         progress: ProgressSink | None = None,
+        *,
+        sized: bool = False,
     ) -> None:
         try:
-            self._fetch_counted(mv, into, progress)
+            self._fetch_counted(mv, into, progress, sized=sized)
         except UnreadableArchiveError as exc:
             raise IntegrityError(
                 f"{mv.ref}: the stored artifact is damaged ({exc}); {consequence}",
@@ -781,8 +787,11 @@ class Registry:
         if mv.digest is not None:
             _check_digest(mv, digest_path(into), consequence)
 
-    def _fetch_counted(self, mv: ModelVersion, into: Path, progress: ProgressSink | None) -> None:
-        """Fetch into ``into``; with ``progress``, advance it by the bytes landing there.
+    def _fetch_counted(
+        self, mv: ModelVersion, into: Path, progress: ProgressSink | None, *, sized: bool = False
+    ) -> None:
+        """Fetch into ``into``; with ``progress``, advance it by the bytes landing there,
+        having told it the bytes to expect first with ``sized`` (one call or a few).
 
         Sampled here rather than reported by the backend: ``into`` is the facade's own
         folder, so this works the same on every backend and counts only bytes that
@@ -795,10 +804,25 @@ class Registry:
         if progress is None:
             self._call(fetch)
             return
+        expected = self._expected_size(mv) if sized else None
+        if expected:
+            progress.expect(nbytes=expected)
         count = ByteCount(progress)
         with watching(into, count):
             self._call(fetch)
-        count.settle(tree_size(into))
+        landed = tree_size(into)
+        count.settle(landed)
+        if expected and expected != landed:
+            progress.expect(nbytes=landed - expected)  # an estimate: the bar ends on the truth
+
+    def _expected_size(self, mv: ModelVersion) -> int | None:
+        """The backend's estimate of the artifact's bytes, for an ETA; None when it has
+        none or cannot tell (the download goes on without one)."""
+        try:
+            return self._call(lambda: self.backend.artifact_size(mv.artifact_uri))
+        except ModelportError as exc:
+            logger.debug("no size for %s: %s", mv.ref, exc)
+            return None
 
     def lineage(self, ref: str) -> Lineage:
         """The version's lineage: its record's, completed with what the backend itself

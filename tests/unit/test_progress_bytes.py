@@ -15,9 +15,11 @@ import pytest
 import modelport as mp
 from modelport import progress
 from modelport.backends.kit.sent import counting_reads, running_total
+from modelport.errors import AuthenticationError
 from modelport.testing.azureml import AzureMLService
 from modelport.testing.conformance import FAST_RETRY
 from tests.backends.mlflow_fixtures import copy_db
+from tests.backends.sagemaker_fixtures import SageMakerRig
 from tests.backends.vertex_fixtures import VertexRig
 
 MB = 1_000_000
@@ -32,10 +34,17 @@ class Recording:
         self.steps: list[int] = []
         self.done_bytes = 0  # bytes advanced after the version was reported done
         self.versions = 0
+        self.expected: list[int] = []  # bytes expected, call by call
+        self.expected_before_bytes = 0  # of which told before any byte moved
         self._lock = threading.Lock()
 
     def expect(self, *, versions: int = 0, nbytes: int = 0) -> None:
-        del versions, nbytes
+        del versions
+        with self._lock:
+            if nbytes:
+                self.expected.append(nbytes)
+                if not self.steps:
+                    self.expected_before_bytes += nbytes
 
     def advance(self, *, versions: int = 0, nbytes: int = 0) -> None:
         with self._lock:
@@ -208,3 +217,65 @@ def test_a_counted_file_tells_bytes_read_past_the_furthest_point_once() -> None:
     assert len(reader.read()) == 80
     assert told == [60, 40]
     assert counting_reads(file, None) is file
+
+
+def assert_sized_ahead(sink: Recording, size: int, *, exact: bool) -> None:
+    """The bar knew the bytes to expect before the first arrived (an ETA), exactly or as
+    an estimate within 1%, and its total ends on the size."""
+    assert sink.expected_before_bytes > 0
+    if exact:
+        assert sink.expected == [size]
+    else:
+        assert abs(sink.expected_before_bytes - size) <= size // 100
+    assert sum(sink.expected) == size
+
+
+def test_a_memory_download_knows_its_size_ahead(
+    big_model: Path, tmp_path: Path, fast_samples: None
+) -> None:
+    reg = mp.connect("memory://")
+    mv = reg.register("big", big_model)
+    sink = Recording()
+    reg.download(mv.ref, tmp_path / "out", progress=sink)
+    assert_sized_ahead(sink, FILES * MB, exact=True)
+
+
+def test_an_mlflow_download_knows_its_size_ahead(
+    big_model: Path, tmp_path: Path, mlflow_template_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # MLflow keeps local artifacts in ./mlruns
+    db = copy_db(mlflow_template_db, tmp_path / "mlflow.db")
+    with mp.connect(f"mlflow+sqlite:///{db}", retry=FAST_RETRY) as reg:
+        mv = reg.register("big", big_model)
+        sink = Recording()
+        reg.download(mv.ref, progress=sink)  # into the artifact cache: sized the same way
+        assert_sized_ahead(sink, FILES * MB, exact=True)
+
+
+def test_a_sagemaker_download_sizes_its_archive_ahead(
+    big_model: Path, tmp_path: Path, sagemaker_rig: SageMakerRig
+) -> None:
+    with mp.connect(sagemaker_rig.url(prefix=f"sized-{tmp_path.name}"), retry=FAST_RETRY) as reg:
+        mv = reg.register("big", big_model)
+        sink = Recording()
+        reg.download(mv.ref, tmp_path / "out", progress=sink)
+    assert_sized_ahead(sink, FILES * MB, exact=False)  # the archive's size, then the files'
+
+
+def test_a_download_goes_on_when_the_size_cannot_be_read(
+    big_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = mp.connect("memory://", retry=FAST_RETRY)
+    mv = reg.register("big", big_model)
+
+    def refused(uri: str) -> int | None:
+        raise AuthenticationError(f"no listing of {uri}")
+
+    monkeypatch.setattr(reg.backend, "artifact_size", refused)
+    sink = Recording()
+    out = reg.download(mv.ref, tmp_path / "out", progress=sink)
+    assert sink.expected == []
+    assert sum(sink.steps) == FILES * MB
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".bin") == sorted(
+        p.name for p in big_model.iterdir()
+    )

@@ -180,6 +180,12 @@ class Backend(ABC):
         created (its artifact did not have the claimed digest), so that nothing finds it
         in place later. By default nothing: ``create_version`` stores the artifact again."""
 
+    def artifact_size(self, uri: str) -> int | None:
+        """About how many bytes fetching ``uri`` lays out, when a call or two can tell
+        (for a progress bar's ETA; asked only when one is drawn); by default None."""
+        del uri
+        return None
+
     def local_files(self, uri: str) -> Path | None:
         """The folder holding the artifact at ``uri`` on this machine, when the store
         keeps its files there (read in place, never written: a migration's source); by

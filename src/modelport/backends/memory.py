@@ -126,6 +126,11 @@ class MemoryBackend(Backend):
             log = self._model(name).transitions.values()
             return sorted((e for e in log if stage in (e.from_, e.to)), key=lambda e: e.at)
 
+    def artifact_size(self, uri: str) -> int | None:
+        with self._lock:
+            files = self._blobs.get(uri)
+        return None if files is None else sum(len(data) for data in files.values())
+
     def fetch_artifact(self, uri: str, dest: Path) -> None:
         with self._lock:
             files = self._blobs.get(uri)

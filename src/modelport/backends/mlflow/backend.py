@@ -235,6 +235,13 @@ class MlflowBackend(Backend):
             resolved = storage.resolve(self.client, uri)
             storage.download(resolved.location, dest, self.tracking_uri, self.registry_uri)
 
+    def artifact_size(self, uri: str) -> int | None:
+        from modelport.backends.mlflow import storage
+
+        with self._sdk(field="uri"):
+            resolved = storage.resolve(self.client, uri)
+            return storage.size(resolved.location, self.tracking_uri, self.registry_uri)
+
     def local_files(self, uri: str) -> Path | None:
         from modelport.backends.mlflow import storage
 

@@ -19,6 +19,7 @@ from mlflow.store.artifact.artifact_repository_registry import get_artifact_repo
 from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
 
 from modelport.digest import iter_directory, write_hashed
+from modelport.progress import tree_size
 
 _LOGGED_MODEL = re.compile(r"models:/(m-[0-9a-f]+)/?(.*)")
 _MODEL_VERSION = re.compile(r"models:/([^/@]+)/(\d+)/?(.*)")
@@ -86,6 +87,29 @@ def local_folder(location: str, tracking_uri: str, registry_uri: str) -> Path | 
         return None
     local = Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]  # names, no copy
     return local if local.is_dir() else None
+
+
+MAX_SIZE_LISTINGS = 8  # folders listed to size an artifact in a remote store, at most
+
+
+def size(location: str, tracking_uri: str, registry_uri: str) -> int | None:
+    """The bytes of the files at ``location``: summed on disk for a local store, else
+    from the store's listings, one per folder (None beyond `MAX_SIZE_LISTINGS`)."""
+    parent, base = posixpath.split(location.rstrip("/"))
+    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    if isinstance(repo, LocalArtifactRepository):
+        local = Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]  # no copy
+        return tree_size(local) if local.exists() else None
+    total, folders = 0, [base]
+    for _ in range(MAX_SIZE_LISTINGS):
+        if not folders:
+            break
+        for info in repo.list_artifacts(folders.pop()):
+            if info.is_dir:
+                folders.append(info.path)
+            else:
+                total += int(info.file_size or 0)
+    return None if folders or not total else total  # nothing listed: a single file, say
 
 
 def local_root(location: str, tracking_uri: str, registry_uri: str) -> Path | None:

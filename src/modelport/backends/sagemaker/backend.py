@@ -194,6 +194,10 @@ class SageMakerBackend(Backend):
         with ERRORS.translating(Context(self._shown, subject=uri)):
             self._store().fetch(uri, dest)
 
+    def artifact_size(self, uri: str) -> int | None:
+        with ERRORS.translating(Context(self._shown, subject=uri)):
+            return self._store().size(uri)
+
     # -- writes --------------------------------------------------------------
 
     def validate_draft(self, draft: VersionDraft) -> None:

@@ -92,6 +92,18 @@ class ArtifactStore:
         with (dest / safe_member_path(name)).open("wb") as sink:
             self.s3.download_fileobj(bucket, key, sink, Config=TRANSFER)
 
+    def size(self, uri: str) -> int | None:
+        """The bytes stored at ``uri``: one object's (an archive's is within a few hundred
+        bytes a file of what it unpacks to, at the default level 0), or a prefix's first
+        page of objects; None beyond one page."""
+        bucket, key = split_s3_uri(uri)
+        if key and not key.endswith("/"):
+            return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+        page = self.s3.list_objects_v2(Bucket=bucket, Prefix=key)
+        if page.get("IsTruncated"):
+            return None
+        return sum(int(item["Size"]) for item in page.get("Contents", []))
+
     def _fetch_prefix(self, uri: str, bucket: str, prefix: str, dest: Path) -> None:
         found = False
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):

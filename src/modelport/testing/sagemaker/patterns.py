@@ -34,6 +34,12 @@ def _unicode_runs() -> tuple[tuple[int, int, str], ...]:
     return tuple(runs)
 
 
+def prepare() -> None:
+    """Build the Unicode category table now (~0.5 s, once per process) rather than in the
+    first request checked against a ``\\p{..}`` pattern (a description, say)."""
+    _unicode_runs()
+
+
 @functools.cache
 def _class_body(name: str) -> str:
     if name in _POSIX_CLASSES:

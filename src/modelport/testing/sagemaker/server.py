@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from botocore.model import OperationModel
 
+from . import patterns
 from .clients import make_client, sagemaker_model
 from .errors import JsonDict, ServiceError
 from .faults import FaultInjector
@@ -101,6 +102,7 @@ class SageMakerRegistryService(ThreadedServer):
 
     def start(self) -> SageMakerRegistryService:
         if self._server is None:
+            patterns.prepare()  # not in a client's first call, which a test may be timing
             self._server = _HttpServer(self.handle)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -84,16 +84,20 @@ def _seed(reg: mp.Registry, name: str, count: int, source: Path) -> None:
 
 def call_counter(api_methods: tuple[str, ...]) -> Callable[[mp.Registry], Any]:
     """A ``count_calls`` hook: every model-API call (``api_methods``) and every blob call
-    of the audit-trail storage the backend starts (a workspace's or a registry's)."""
+    of the audit-trail storage the backend starts (a workspace's or a registry's), its
+    signed pointer listing (``list``) included."""
 
     @contextmanager
     def count_calls(reg: mp.Registry) -> Iterator[CallCounter]:
         backend: Any = reg.backend
+        store = backend._blobs()
         with ExitStack() as stack:
             counters = [
                 stack.enter_context(counting_methods(backend._api(), api_methods)),
-                stack.enter_context(counting_methods(backend._blobs().container, BLOB_METHODS)),
+                stack.enter_context(counting_methods(store.container, BLOB_METHODS)),
             ]
+            if store.listing is not None:  # the pointers' signed listing, beside the SDK
+                counters.append(stack.enter_context(counting_methods(store.listing, ["list"])))
             every = CallCounter()
             yield every
             for counter in counters:

@@ -478,8 +478,9 @@ class AzureMLBackend(Backend):
                 with ERRORS.translating(self._ctx(subject="datastore")):
                     datastore = session.datastore_of(client, self.config.datastore)
                     container = session.container_client(self.config, datastore, self._token)
+                listing = session.pointer_listing(self.config, container, datastore)
                 self._store = BlobStore(
-                    container, datastore.name, self.config.prefix, self.config.timeout
+                    container, datastore.name, self.config.prefix, self.config.timeout, listing
                 )
             return self._store
 

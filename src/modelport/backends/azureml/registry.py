@@ -58,8 +58,10 @@ SAS_RENEWAL = 30 * 60.0  # seconds: a state SAS is asked for again well before i
 class SasBlobStore(BlobStore):
     """A `BlobStore` on one container of the registry's storage, reached with a SAS."""
 
-    def __init__(self, container: Any, url: str, prefix: str, timeout: float) -> None:
-        super().__init__(container, "", prefix, timeout)
+    def __init__(
+        self, container: Any, url: str, prefix: str, timeout: float, listing: Any = None
+    ) -> None:
+        super().__init__(container, "", prefix, timeout, listing)
         self.url = url.split("?", 1)[0]
 
     def uri(self, path: str) -> str:
@@ -102,14 +104,16 @@ class AzureMLRegistryBackend(AzureMLBackend):
                     "of modelport's state storage in this registry",
                     model=state,
                 )
-            store = self._sas_store(sas)
+            store = self._sas_store(sas, listed=True)
         with self._lock:
             self._store, self._state_since = store, time.monotonic()
             return store
 
-    def _sas_store(self, sas: str) -> SasBlobStore:
+    def _sas_store(self, sas: str, *, listed: bool = False) -> SasBlobStore:
+        """A store on the SAS URL ``sas``; ``listed``: its pointers read by the short path."""
         container = session.sas_container_client(self.config, sas)
-        return SasBlobStore(container, sas, self.config.prefix, self.config.timeout)
+        listing = session.sas_listing(self.config, container, sas) if listed else None
+        return SasBlobStore(container, sas, self.config.prefix, self.config.timeout, listing)
 
     # -- artifacts -------------------------------------------------------------------
 

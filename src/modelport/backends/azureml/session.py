@@ -134,6 +134,34 @@ def _replica_client(config: AzureMLConfig, token: Any, options: dict[str, Any]) 
     return RegistryClient(service, str(resource_group))
 
 
+def pointer_listing(config: AzureMLConfig, container: Any, datastore: Datastore) -> Any:
+    """The short path for the pointer listing of a datastore with an account key (a SAS
+    signed locally); None for one reached with an identity only."""
+    from modelport.backends.azureml.listing import ContainerSas, SasListing
+
+    if datastore.account_key is None:
+        return None
+    sas = ContainerSas(datastore.account, datastore.container, datastore.account_key)
+    routes = _routes(config, datastore.account)
+    return SasListing(
+        container.url, sas, api_version=container.api_version, timeout=config.timeout, routes=routes
+    )
+
+
+def sas_listing(config: AzureMLConfig, container: Any, sas_url: str) -> Any:
+    """The short path for the pointer listing of a container reached with a SAS URL."""
+    from modelport.backends.azureml.listing import SasListing
+
+    query = sas_url.split("?", 1)[1] if "?" in sas_url else ""
+    return SasListing(
+        sas_url,
+        lambda: query,
+        api_version=container.api_version,
+        timeout=config.timeout,
+        routes=_routes(config),
+    )
+
+
 def sas_container_client(config: AzureMLConfig, sas_url: str) -> Any:
     """A ``ContainerClient`` on a container URL carrying its SAS (the registry's storage)."""
     from azure.storage.blob import ContainerClient

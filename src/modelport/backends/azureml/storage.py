@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from modelport.artifacts import materialize
+from modelport.backends.azureml.listing import SasListing
 from modelport.backends.kit.event_keys import (
     POINTER_METADATA,
     adopted_marker_key,
@@ -68,11 +69,19 @@ class BlobStore(ObjectEventStore):
     """One datastore's ``ContainerClient`` and the calls modelport makes with it, each with
     the timeout in whole seconds (the unit the SDK takes)."""
 
-    def __init__(self, container: Any, datastore: str, prefix: str, timeout: float) -> None:
+    def __init__(
+        self,
+        container: Any,
+        datastore: str,
+        prefix: str,
+        timeout: float,
+        listing: SasListing | None = None,
+    ) -> None:
         super().__init__(prefix, log)
         self.container = container
         self.datastore = datastore
         self.timeout = int(timeout)
+        self.listing = listing  # the short path for the pointer listing, where signed
 
     # -- artifacts ---------------------------------------------------------------
 
@@ -107,17 +116,24 @@ class BlobStore(ObjectEventStore):
         """Pointer -> version, from one listing; None if the model's pointers were never
         adopted here (they are its container tags still)."""
         prefix = pointers_prefix(model_root(self.prefix, name))
+        pointers: dict[str, str] = {}
+        adopted = False
+        for blob_name, metadata in self._listed(prefix):
+            if blob_name == adopted_marker_key(model_root(self.prefix, name)):
+                adopted = True
+            elif version := metadata.get(POINTER_METADATA):
+                pointers[blob_name[len(prefix) :]] = version
+        return pointers if adopted else None
+
+    def _listed(self, prefix: str) -> Iterator[tuple[str, Mapping[str, str]]]:
+        """Name and metadata of each blob under ``prefix``: the signed short path where
+        there is one (`SasListing`), else the SDK's listing."""
+        if self.listing is not None:
+            return ((blob.name, blob.metadata) for blob in self.listing.list(prefix))
         blobs = self.container.list_blobs(
             name_starts_with=prefix, include=["metadata"], timeout=self.timeout
         )
-        pointers: dict[str, str] = {}
-        adopted = False
-        for blob in blobs:
-            if blob.name == adopted_marker_key(model_root(self.prefix, name)):
-                adopted = True
-            elif version := (blob.metadata or {}).get(POINTER_METADATA):
-                pointers[blob.name[len(prefix) :]] = version
-        return pointers if adopted else None
+        return ((blob.name, blob.metadata or {}) for blob in blobs)
 
     def write_pointer(self, name: str, pointer: str, version: str | None) -> None:
         """One atomic blob write: ``pointer`` names ``version``, or nothing (a tombstone)."""

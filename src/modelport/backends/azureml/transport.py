@@ -47,16 +47,21 @@ class RoutingTransport(RequestsTransport):  # type: ignore[misc]
             request.headers.pop("Host", None)
 
     def _route(self, url: str) -> str:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        target = self._routes.get(host) or next(
-            (to for key, to in self._routes.items() if key[:1] == "." and host.endswith(key)),
-            None,
-        )
-        if target is None:
-            return url
-        local = urlsplit(target)
-        return urlunsplit((local.scheme, local.netloc, parts.path, parts.query, parts.fragment))
+        return routed(url, self._routes)
+
+
+def routed(url: str, routes: Mapping[str, str]) -> str:
+    """``url`` sent to the local server ``routes`` names for its host (a key ``.suffix``:
+    every host ending so), or unchanged."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    target = routes.get(host) or next(
+        (to for key, to in routes.items() if key[:1] == "." and host.endswith(key)), None
+    )
+    if target is None:
+        return url
+    local = urlsplit(target)
+    return urlunsplit((local.scheme, local.netloc, parts.path, parts.query, parts.fragment))
 
 
 class RigCredential:

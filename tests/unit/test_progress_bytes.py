@@ -174,16 +174,26 @@ def register_reports_bytes(url: str, name: str, artifact: Path) -> mp.Registry:
     return reg
 
 
-def test_an_azureml_workspace_register_advances_by_bytes_as_they_are_sent(
-    big_model: Path, azureml_rig: AzureMLService, name: str
-) -> None:
-    register_reports_bytes(azureml_rig.url(), name, big_model).close()
+def download_is_sized(reg: mp.Registry, ref: str, size: int, dest: Path) -> Path:
+    """``ref`` downloaded into ``dest`` with its size told to the bar before any byte."""
+    sink = Recording()
+    out = reg.download(ref, dest, progress=sink)
+    assert_sized_ahead(sink, size, exact=True)
+    return out
 
 
-def test_an_azureml_registry_register_advances_by_bytes_as_they_are_sent(
-    big_model: Path, azureml_rig: AzureMLService, name: str
+def test_an_azureml_workspace_register_and_download_move_by_bytes(
+    big_model: Path, azureml_rig: AzureMLService, name: str, tmp_path: Path
 ) -> None:
-    register_reports_bytes(azureml_rig.registry_url(), name, big_model).close()
+    with register_reports_bytes(azureml_rig.url(), name, big_model) as reg:
+        download_is_sized(reg, f"{name}/1", FILES * MB, tmp_path / "out")
+
+
+def test_an_azureml_registry_register_and_download_move_by_bytes(
+    big_model: Path, azureml_rig: AzureMLService, name: str, tmp_path: Path
+) -> None:
+    with register_reports_bytes(azureml_rig.registry_url(), name, big_model) as reg:
+        download_is_sized(reg, f"{name}/1", FILES * MB, tmp_path / "out")
 
 
 def test_a_vertex_register_advances_by_bytes_multipart_and_resumable(
@@ -192,7 +202,7 @@ def test_a_vertex_register_advances_by_bytes_multipart_and_resumable(
     (big_model / "large.bin").write_bytes(bytes(range(256)) * (OVER_MULTIPART // 256))
     reg = register_reports_bytes(vertex_rig.url(vertex_rig.new_bucket()), name, big_model)
     with reg:
-        out = reg.download(f"{name}/1", tmp_path / "out")
+        out = download_is_sized(reg, f"{name}/1", progress.tree_size(big_model), tmp_path / "out")
     files = sorted(p.name for p in big_model.iterdir())
     assert filecmp.cmpfiles(big_model, out, files, shallow=False)[0] == files
 

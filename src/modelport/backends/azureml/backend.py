@@ -194,6 +194,11 @@ class AzureMLBackend(Backend):
         with ERRORS.translating(Context(self._shown, subject=uri)):
             store.fetch(uri, dest)
 
+    def artifact_size(self, uri: str) -> int | None:
+        store = self._blobs()
+        with ERRORS.translating(Context(self._shown, subject=uri)):
+            return store.size(uri)
+
     # -- writes --------------------------------------------------------------
 
     def validate_draft(self, draft: VersionDraft) -> None:

@@ -133,16 +133,27 @@ class AzureMLRegistryBackend(AzureMLBackend):
         self.validate_draft(draft)
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
+        owner = self._owner(uri)
+        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
+            sas = self._registry().read_sas(*owner, uri)
+            store = self._sas_store(sas)
+            store.fetch_path(uri[len(store.url) + 1 :], dest, shown=uri)
+
+    def artifact_size(self, uri: str) -> int | None:
+        owner = self._owner(uri)
+        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
+            store = self._sas_store(self._registry().read_sas(*owner, uri))
+            return store.size_of_path(uri[len(store.url) + 1 :])
+
+    def _owner(self, uri: str) -> tuple[str, str]:
+        """The version whose artifact ``uri`` is (the registry hands out SAS per version)."""
         owner = self._owners.get(uri)
         if owner is None:
             raise InvalidInputError(
                 f"{uri[:100]!r} is not the artifact of a version read through {self._shown}",
                 field="uri",
             )
-        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
-            sas = self._registry().read_sas(*owner, uri)
-            store = self._sas_store(sas)
-            store.fetch_path(uri[len(store.url) + 1 :], dest, shown=uri)
+        return owner
 
     def _record(self, name: str, version: AzureVersion, pointers: dict[str, str]) -> ModelVersion:
         if version.path:

@@ -108,7 +108,24 @@ class BlobStore(ObjectEventStore):
             relative = name[len(prefix) :] if name.startswith(prefix) else Path(name).name
             target = dest / safe_member_path(relative)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self._download(name, shown=shown))
+            with target.open("wb") as sink:  # chunk by chunk: memory flat in the size
+                self._downloader(name, shown=shown).readinto(sink)
+
+    def size(self, uri: str) -> int | None:
+        """The bytes under the folder ``uri`` names (or of the one blob it names)."""
+        _, path = split_datastore_uri(uri)
+        return self.size_of_path(path)
+
+    def size_of_path(self, path: str) -> int | None:
+        """The bytes under the folder ``path`` of this container, from one listing."""
+        prefix = path.rstrip("/") + "/"
+        sizes = [
+            int(blob.size or 0)
+            for blob in self.container.list_blobs(name_starts_with=prefix, timeout=self.timeout)
+        ]
+        if sizes:
+            return sum(sizes)
+        return int(self.container.get_blob_client(path).get_blob_properties().size or 0) or None
 
     # -- pointers ------------------------------------------------------------------
 
@@ -182,13 +199,15 @@ class BlobStore(ObjectEventStore):
         )
 
     def _download(self, key: str, shown: str) -> bytes:
+        return bytes(self._downloader(key, shown).readall())
+
+    def _downloader(self, key: str, shown: str) -> Any:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            downloader = self.container.download_blob(key, timeout=self.timeout)
+            return self.container.download_blob(key, timeout=self.timeout)
         except ResourceNotFoundError:
             raise VersionNotFoundError(f"no artifact blob at {shown!r}", field="uri") from None
-        return bytes(downloader.readall())
 
     def _keys(self, prefix: str) -> Iterator[str]:
         yield from self.container.list_blob_names(name_starts_with=prefix, timeout=self.timeout)

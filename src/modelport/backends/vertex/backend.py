@@ -199,6 +199,10 @@ class VertexBackend(Backend):
         with ERRORS.translating(Context(self._shown, subject=uri)):
             self._gcs().fetch(uri, dest)
 
+    def artifact_size(self, uri: str) -> int | None:
+        with ERRORS.translating(Context(self._shown, subject=uri)):
+            return self._gcs().size(uri)
+
     # -- writes --------------------------------------------------------------
 
     def validate_draft(self, draft: VersionDraft) -> None:

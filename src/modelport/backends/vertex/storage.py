@@ -94,6 +94,16 @@ class GcsStore(ObjectEventStore):
         if not found:
             raise VersionNotFoundError(f"no artifact objects under {uri!r}", field="uri")
 
+    def size(self, uri: str) -> int | None:
+        """The bytes under the folder ``uri`` (or of the one object it names)."""
+        bucket_name, path = split_gcs_uri(uri)
+        prefix = path.rstrip("/") + "/" if path else ""
+        sizes = [int(blob.size or 0) for blob in self._blobs(bucket_name, prefix)]
+        if sizes or not path:
+            return sum(sizes) or None
+        blob = self.client.bucket(bucket_name).get_blob(path, retry=None, timeout=self.timeout)
+        return None if blob is None else int(blob.size or 0) or None
+
     # -- the audit trail's primitives ---------------------------------------------------
 
     def uri(self, path: str) -> str:

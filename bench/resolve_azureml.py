@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import signal
 import sys
 import tempfile
 import time
@@ -50,7 +51,8 @@ PLAIN_PATH = "azureml://datastores/workspaceblobstore/paths/plain/model.pkl"
 
 
 def serve(connection: Connection) -> None:
-    """The child process: run the rig until the parent says stop."""
+    """The child process: run the rig until the parent says stop (or sends SIGTERM)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds the ``with``: no orphan
     with Azurite() as azurite, AzureMLService(azurite=azurite) as service:
         connection.send(service.url())
         while connection.recv() == "calls":  # anything else: stop
@@ -168,11 +170,21 @@ def main() -> int:
     try:
         samples, counts = measure(parent, args.calls, args.versions)
         parent.send("stop")
-        server.join(timeout=30)
+        server.join(timeout=60)
     finally:
-        if server.is_alive():
-            server.kill()  # by its PID; Azurite is stopped by the child's own exit path
+        stop(server)
     return report(samples, counts, args.calls, args.versions)
+
+
+def stop(server: multiprocessing.process.BaseProcess) -> None:
+    """Stop the rig's process by its PID: SIGTERM first, which the child turns into its
+    normal exit (Azurite stopped by its own PID on the way out), SIGKILL if it hangs."""
+    if server.is_alive():
+        server.terminate()
+        server.join(timeout=30)
+    if server.is_alive():
+        server.kill()
+        server.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ with an account key signs one locally (`ContainerSas`). A datastore reached with
 Azure AD identity only keeps the SDK's listing. Connections are made as azure-core's
 requests transport would make them: the CA bundle requests would use, the proxy the
 environment names for the host when the client is made (``NO_PROXY`` honoured), the
-URL's timeout, no retries
-(the facade retries). Failures are raised as the azure-core exceptions the SDK would
-raise, so `modelport.backends.azureml.errors` reads them the same way.
+URL's timeout, no retries (the facade retries). Failures are raised as the azure-core
+exceptions the SDK would raise, so `modelport.backends.azureml.errors` reads them the
+same way.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from modelport.backends.azureml.backend import (
     version_body,
 )
 from modelport.backends.azureml.errors import ERRORS
+from modelport.backends.azureml.listing import SasListing
 from modelport.backends.azureml.models_api import RegistryModels
 from modelport.backends.azureml.storage import BlobStore
 from modelport.backends.azureml.translate import AzureVersion
@@ -59,7 +60,12 @@ class SasBlobStore(BlobStore):
     """A `BlobStore` on one container of the registry's storage, reached with a SAS."""
 
     def __init__(
-        self, container: Any, url: str, prefix: str, timeout: float, listing: Any = None
+        self,
+        container: Any,
+        url: str,
+        prefix: str,
+        timeout: float,
+        listing: SasListing | None = None,
     ) -> None:
         super().__init__(container, "", prefix, timeout, listing)
         self.url = url.split("?", 1)[0]

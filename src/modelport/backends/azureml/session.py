@@ -8,7 +8,7 @@ client is built with ``retry_total=0``: the facade is the one retry layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelport.backends.azureml.config import AzureMLConfig
 from modelport.backends.azureml.transport import (
@@ -19,6 +19,9 @@ from modelport.backends.azureml.transport import (
     RoutingTransport,
 )
 from modelport.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from modelport.backends.azureml.listing import SasListing
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,9 @@ def _replica_client(config: AzureMLConfig, token: Any, options: dict[str, Any]) 
     return RegistryClient(service, str(resource_group))
 
 
-def pointer_listing(config: AzureMLConfig, container: Any, datastore: Datastore) -> Any:
+def pointer_listing(
+    config: AzureMLConfig, container: Any, datastore: Datastore
+) -> SasListing | None:
     """The short path for the pointer listing of a datastore with an account key (a SAS
     signed locally); None for one reached with an identity only."""
     from modelport.backends.azureml.listing import ContainerSas, SasListing
@@ -148,7 +153,7 @@ def pointer_listing(config: AzureMLConfig, container: Any, datastore: Datastore)
     )
 
 
-def sas_listing(config: AzureMLConfig, container: Any, sas_url: str) -> Any:
+def sas_listing(config: AzureMLConfig, container: Any, sas_url: str) -> SasListing:
     """The short path for the pointer listing of a container reached with a SAS URL."""
     from modelport.backends.azureml.listing import SasListing
 

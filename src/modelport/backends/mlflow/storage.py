@@ -62,14 +62,13 @@ def download(location: str, dest: Path, tracking_uri: str, registry_uri: str) ->
     A directory's files land directly in ``dest``; a single file lands as ``dest/<name>``,
     which has the digest the file had when it was registered.
     """
-    parent, base = posixpath.split(location.rstrip("/"))
-    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
-    if isinstance(repo, LocalArtifactRepository):
-        # Without dst_path a local repository names its own file instead of copying it.
-        _copy_hashed(Path(repo.download_artifacts(base)), location, dest)  # type: ignore[no-untyped-call]
+    repo, base = _holding(location, tracking_uri, registry_uri)
+    local = _in_place(repo, base)
+    if local is not None:
+        _copy_hashed(local, location, dest)
         return
     with tempfile.TemporaryDirectory(prefix=".modelport-fetch-", dir=dest) as tmp:
-        local = Path(repo.download_artifacts(base, dst_path=tmp))  # type: ignore[no-untyped-call]
+        local = Path(repo.download_artifacts(base, dst_path=tmp))
         if not local.exists():
             raise FileNotFoundError(f"no artifact at {location!r}")
         children = list(local.iterdir()) if local.is_dir() else [local]
@@ -81,12 +80,8 @@ def local_folder(location: str, tracking_uri: str, registry_uri: str) -> Path | 
     """The folder at ``location`` when the artifact store is this machine's file system
     (MLflow's local artifact repository), to be read in place; None for a single file or
     any other store."""
-    parent, base = posixpath.split(location.rstrip("/"))
-    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
-    if not isinstance(repo, LocalArtifactRepository):
-        return None
-    local = Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]  # names, no copy
-    return local if local.is_dir() else None
+    local = _in_place(*_holding(location, tracking_uri, registry_uri))
+    return local if local is not None and local.is_dir() else None
 
 
 MAX_SIZE_LISTINGS = 8  # folders listed to size an artifact in a remote store, at most
@@ -95,11 +90,10 @@ MAX_SIZE_LISTINGS = 8  # folders listed to size an artifact in a remote store, a
 def size(location: str, tracking_uri: str, registry_uri: str) -> int | None:
     """The bytes of the files at ``location``: summed on disk for a local store, else
     from the store's listings, one per folder (None beyond `MAX_SIZE_LISTINGS`)."""
-    parent, base = posixpath.split(location.rstrip("/"))
-    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    repo, base = _holding(location, tracking_uri, registry_uri)
     if isinstance(repo, LocalArtifactRepository):
-        local = Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]  # no copy
-        return tree_size(local) if local.exists() else None
+        local = _in_place(repo, base)
+        return tree_size(local) if local is not None and local.exists() else None
     total, folders = 0, [base]
     for _ in range(MAX_SIZE_LISTINGS):
         if not folders:
@@ -119,6 +113,21 @@ def local_root(location: str, tracking_uri: str, registry_uri: str) -> Path | No
     if not isinstance(repo, LocalArtifactRepository):
         return None
     return Path(repo.artifact_dir)
+
+
+def _holding(location: str, tracking_uri: str, registry_uri: str) -> tuple[Any, str]:
+    """The artifact repository holding ``location``, and its name there."""
+    parent, base = posixpath.split(location.rstrip("/"))
+    repo = get_artifact_repository(parent, tracking_uri=tracking_uri, registry_uri=registry_uri)
+    return repo, base
+
+
+def _in_place(repo: Any, base: str) -> Path | None:
+    """The path of ``base`` in a local repository (which names its own file, without
+    ``dst_path``, instead of copying it); None for any other store."""
+    if not isinstance(repo, LocalArtifactRepository):
+        return None
+    return Path(repo.download_artifacts(base))  # type: ignore[no-untyped-call]
 
 
 def _copy_hashed(local: Path, location: str, dest: Path) -> None:

@@ -9,7 +9,8 @@ through modelport, the rest created with ``ml_client.models.create_or_update`` a
 pipeline would); the last modelport version of each is promoted to production. Then it
 times, interleaved call by call so that every row sees the same machine, on each model:
 
-- raw ``ml_client.models.get(name, version)``: one call;
+- raw ``ml_client.models.get(name, version)``: one call, through a plain ``MLClient`` made
+  as a user's test makes it (azure-core's own transport, routed to the rig);
 - ``reg.resolve("name/VERSION")``: the model's pointer blobs (one listing) and the version;
 - raw ``ml_client.models.list(name, stage="production")``, first item: the MLClient's own
   way to find a stage (a filtered listing);
@@ -18,11 +19,13 @@ times, interleaved call by call so that every row sees the same machine, on each
   number of versions.
 
 A resolve makes its two reads side by side (`modelport.backends.kit.pool`); on the rig,
-127.0.0.1 answers in well under a millisecond and each call costs ~4-5 ms of the client's
-own CPU (azure-core, requests, the generated models), which the GIL serialises: the two
-reads cost about twice one. ``--rtt MS`` adds a network round trip to every request (a
-sleep in the transport, which frees the GIL as a socket wait does), to show the cost as it
-is against the real service, where the wait dominates.
+127.0.0.1 answers in well under a millisecond, so a call costs what the client's CPU
+costs, and the GIL serialises the two reads. modelport keeps that CPU down: its transport
+reads the environment's proxy settings once per host (requests reads them on every
+request), the version is read from its JSON (no generated model built), and the pointer
+listing is one signed GET. ``--rtt MS`` adds a network round trip to every request (a
+sleep, which frees the GIL as a socket wait does), to show the cost as it is against the
+real service, where the wait dominates.
 
 The cache is off (``cache_ttl=0``). Targets: the calls per resolve do not grow with the
 number of versions; overhead at most 10 % at p50 over the raw call.
@@ -42,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import modelport as mp
+from modelport.backends.azureml.listing import SasListing
+from modelport.backends.azureml.transport import RigCredential, RoutingTransport
 from modelport.testing.azureml import AzureMLService, Azurite
 from timing import interleaved, percentile  # bench/timing.py
 
@@ -54,22 +59,26 @@ def serve(connection: Connection) -> None:
     """The child process: run the rig until the parent says stop (or sends SIGTERM)."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds the ``with``: no orphan
     with Azurite() as azurite, AzureMLService(azurite=azurite) as service:
-        connection.send(service.url())
+        connection.send((service.url(), service.routes(), service.scope))
         while connection.recv() == "calls":  # anything else: stop
             connection.send(dict(service.calls))
 
 
 def add_round_trip(seconds: float) -> None:
-    """Every request to the rig waits ``seconds`` first, as over a real network."""
-    from modelport.backends.azureml.transport import RoutingTransport
+    """Every request to the rig waits ``seconds`` first, as over a real network: the SDK's
+    (its transport) and modelport's signed pointer listing alike."""
+    send, page = RoutingTransport.send, SasListing._page
 
-    send = RoutingTransport.send
-
-    def delayed(self: RoutingTransport, request: Any, **kwargs: Any) -> Any:
+    def delayed_send(self: RoutingTransport, request: Any, **kwargs: Any) -> Any:
         time.sleep(seconds)
         return send(self, request, **kwargs)
 
-    RoutingTransport.send = delayed  # type: ignore[method-assign]
+    def delayed_page(self: SasListing, *args: Any) -> Any:
+        time.sleep(seconds)
+        return page(self, *args)
+
+    RoutingTransport.send = delayed_send  # type: ignore[method-assign]
+    SasListing._page = delayed_page  # type: ignore[method-assign]
 
 
 def calls_per(server: Connection, call: Callable[[], object]) -> dict[str, int]:
@@ -109,12 +118,27 @@ def model_calls(
     }
 
 
+def plain_client(routes: dict[str, str], scope: Any) -> Any:
+    """A plain ``MLClient`` on the rig, made as a user's test makes it
+    (`AzureMLService.client`): azure-core's own transport, routed to 127.0.0.1."""
+    from azure.ai.ml import MLClient
+
+    return MLClient(
+        RigCredential(),
+        subscription_id=scope.subscription,
+        resource_group_name=scope.resource_group,
+        workspace_name=scope.workspace,
+        transport=RoutingTransport(routes),
+        retry_total=0,
+    )
+
+
 def measure(
     server: Connection, rounds: int, versions: int
 ) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
-    url = server.recv()
+    url, routes, scope = server.recv()
     reg = mp.connect(url, cache_ttl=0)
-    ml = reg.backend._ml_client()  # type: ignore[attr-defined]  # the same plain MLClient
+    ml = plain_client(routes, scope)
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / "model.bin"
         artifact.write_bytes(b"weights" * 1000)

@@ -48,7 +48,6 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -396,7 +395,10 @@ class AzureMLBackend(Backend):
         return pointers
 
     def _version(self, name: str, version: str) -> AzureVersion:
-        return _fields(self._rest_version(name, version))
+        """The version's fields, read from its JSON: building the generated model and reading
+        it back costs ~0.4 ms of CPU, a tenth of the whole GET, on every resolve."""
+        body = self._call(self._ctx(name, version), self._api().get_version_body, name, version)
+        return translate.version_of_body(body)
 
     def _version_if_any(self, name: str, version: str) -> AzureVersion | None:
         try:
@@ -514,28 +516,8 @@ def version_body(draft: VersionDraft, model_uri: str) -> Any:
 
 
 def _fields(rest: Any) -> AzureVersion:
-    """The fields modelport reads of a generated ``ModelVersion``."""
-    properties = rest.properties
-    system = rest.system_data
-    return AzureVersion(
-        arm_id=str(rest.id or ""),
-        version=str(rest.name),
-        path=str(properties.model_uri or ""),
-        tags=dict(properties.tags or {}),
-        properties=dict(properties.properties or {}),
-        description=properties.description,
-        stage=properties.stage,
-        archived=bool(properties.is_archived),
-        job_name=properties.job_name,
-        created_at=_utc(system.created_at if system else None),
-        updated_at=_utc(system.last_modified_at if system else None),
-    )
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    """The fields modelport reads of a generated ``ModelVersion`` (an item of a list)."""
+    return translate.version_of_body(rest.as_dict())
 
 
 def _slot(idempotency_key: str) -> str:

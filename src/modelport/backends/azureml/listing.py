@@ -95,7 +95,16 @@ class SasListing:
         self._headers = {"x-ms-version": api_version, "Host": urlsplit(self._url).netloc}
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self._routes = dict(routes or {})
-        self._pool = _pool_for(routed(self._url, self._routes))  # where requests go
+        target = routed(self._url, self._routes)  # where requests go
+        self._pool = _pool_for(target)
+        # Straight to the host's connection pool when no proxy stands between: the pool
+        # manager would parse and percent-encode the long signed URL once more per request.
+        self._host_pool = (
+            None
+            if isinstance(self._pool, urllib3.ProxyManager)
+            else self._pool.connection_from_url(target)
+        )
+        self._path = urlsplit(target).path
 
     def list(self, prefix: str, *, page_size: int | None = None) -> list[ListedBlob]:
         found: list[ListedBlob] = []
@@ -121,11 +130,9 @@ class SasListing:
             query += f"&marker={quote(marker, safe='')}"
         if page_size:
             query += f"&maxresults={page_size}"
-        url = routed(f"{self._url}?{query}&{self._sas()}", self._routes)
+        query += f"&{self._sas()}"
         try:
-            response = self._pool.request(
-                "GET", url, headers=self._headers, timeout=self._timeout, retries=False
-            )
+            response = self._get(query)
         except urllib3.exceptions.ConnectTimeoutError as exc:
             raise core.ServiceRequestTimeoutError(message=str(exc)) from exc
         except urllib3.exceptions.ReadTimeoutError as exc:
@@ -138,6 +145,14 @@ class SasListing:
             return ET.fromstring(response.data)
         except ET.ParseError as exc:
             raise core.ServiceResponseError(message=f"unreadable listing: {exc}") from exc
+
+    def _get(self, query: str) -> Any:
+        options: dict[str, Any] = {"headers": self._headers, "timeout": self._timeout}
+        if self._host_pool is not None:
+            target = f"{self._path}?{query}"
+            return self._host_pool.urlopen("GET", target, retries=False, redirect=False, **options)
+        url = routed(f"{self._url}?{query}", self._routes)
+        return self._pool.request("GET", url, retries=False, **options)
 
 
 def _refusal(status: int, body: bytes) -> core.HttpResponseError:

@@ -45,6 +45,12 @@ class WorkspaceModels:
     def get_version(self, name: str, version: str) -> Any:
         return self._versions.get(*self._scope, name, version)
 
+    def get_version_body(self, name: str, version: str) -> dict[str, Any]:
+        """The version as the service's JSON (the generated call, its model left unbuilt)."""
+        return self._versions.get(  # type: ignore[no-any-return]
+            *self._scope, name, version, stream=True, cls=_json_body
+        )
+
     def put_version(self, name: str, version: str, body: Any) -> Any:
         return self._versions.create_or_update(*self._scope, name, version, body)
 
@@ -84,10 +90,14 @@ class RegistryModels:
 
     def get_version(self, name: str, version: str) -> Any:
         from azure.ai.ml._restclient.arm_ml_service.models import ModelVersion
+
+        return _rest(ModelVersion, self.get_version_body(name, version))
+
+    def get_version_body(self, name: str, version: str) -> dict[str, Any]:
+        """The version as the service's JSON (what the SDK's helper returns)."""
         from azure.ai.ml._utils._registry_utils import get_registry_versioned_asset
 
-        body = get_registry_versioned_asset(*self._at("models"), name, version, *self._scope)
-        return _rest(ModelVersion, body)
+        return dict(get_registry_versioned_asset(*self._at("models"), name, version, *self._scope))
 
     def put_version(self, name: str, version: str, body: Any) -> Any:
         from azure.ai.ml._restclient.arm_ml_service.models import ModelVersion
@@ -168,6 +178,13 @@ class RegistryModels:
 def _rest(model: Any, body: Any) -> Any:
     """``body`` (the service's JSON) as the generated REST ``model``."""
     return model._deserialize(body, [])
+
+
+def _json_body(pipeline_response: Any, _streamed: Any, _headers: Any) -> dict[str, Any]:
+    """The ``cls`` of a generated call made with ``stream=True``: the answer's JSON."""
+    response = pipeline_response.http_response
+    response.read()
+    return dict(response.json())
 
 
 def _same(value: Any) -> Any:

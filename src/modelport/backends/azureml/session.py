@@ -2,7 +2,8 @@
 
 Credentials come from azure.identity's chain (``DefaultAzureCredential``), never stored
 or printed; a plain-http endpoint is a local rig, reached with a dummy token. Every
-client is built with ``retry_total=0``: the facade is the one retry layer.
+client is built with ``retry_total=0`` (the facade is the one retry layer) and sends
+through `ClientTransport` (the environment's proxy settings read once per host).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from modelport.backends.azureml.transport import (
     ARM_HOST,
     BLOB_SUFFIX,
     REGISTRY_SUFFIXES,
+    ClientTransport,
     RigCredential,
-    RoutingTransport,
 )
 from modelport.errors import InvalidInputError
 
@@ -60,14 +61,8 @@ def _routes(config: AzureMLConfig, account: str | None = None) -> dict[str, str]
 
 
 def _client_options(config: AzureMLConfig, routes: dict[str, str]) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "retry_total": 0,
-        "connection_timeout": config.timeout,
-        "read_timeout": config.timeout,
-    }
-    if routes:
-        options["transport"] = RoutingTransport(routes)
-    return options
+    timeouts = {"connection_timeout": config.timeout, "read_timeout": config.timeout}
+    return {"retry_total": 0, "transport": ClientTransport(routes, **timeouts), **timeouts}
 
 
 def ml_client(config: AzureMLConfig, token: Any) -> Any:

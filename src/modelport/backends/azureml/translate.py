@@ -31,7 +31,10 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
+
+import isodate
 
 from modelport.backends.kit import records
 from modelport.backends.kit.codec import Budget, Encoding, encode
@@ -77,6 +80,39 @@ class AzureVersion:
     job_name: str | None
     created_at: datetime | None
     updated_at: datetime | None
+
+
+def version_of_body(body: Mapping[str, Any]) -> AzureVersion:
+    """The fields modelport reads of a model version, from the service's JSON (camelCase,
+    as both scopes send it and as ``ModelVersion.as_dict()`` gives it back)."""
+    properties = body.get("properties") or {}
+    system = body.get("systemData") or {}
+    return AzureVersion(
+        arm_id=str(body.get("id") or ""),
+        version=str(body.get("name")),
+        path=str(properties.get("modelUri") or ""),
+        tags=dict(properties.get("tags") or {}),
+        properties=dict(properties.get("properties") or {}),
+        description=properties.get("description"),
+        stage=properties.get("stage"),
+        archived=bool(properties.get("isArchived")),
+        job_name=properties.get("jobName"),
+        created_at=_timestamp(system.get("createdAt")),
+        updated_at=_timestamp(system.get("lastModifiedAt")),
+    )
+
+
+def _timestamp(text: object) -> datetime | None:
+    """An ISO 8601 time of the service (``...Z``, up to 7 fraction digits) in UTC; None when
+    absent or unreadable (a creation time is not worth failing a read)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value: datetime = isodate.parse_datetime(text)
+    except ValueError:
+        log.warning("unreadable time %r in a model version: left out", text)
+        return None
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def check_name(name: str) -> None:

@@ -155,12 +155,17 @@ class AzureMLService:
     def transport(self) -> RoutingTransport:
         """An azure-core transport sending ARM requests here (and blob requests of the
         datastore's account to Azurite, when the service has one)."""
+        return RoutingTransport(self.routes())
+
+    def routes(self) -> dict[str, str]:
+        """The public hosts the rig answers for, each with the local URL it answers on
+        (what `transport` routes; a plain dict, for a client in another process)."""
         routes = {ARM_HOST: self.endpoint, DISCOVERY_HOST: self.endpoint}
         for region in self.registry_scope.regions:
             routes[dataplane_host(region)] = self.endpoint
         if self._azurite is not None:
             routes[f"{AZURITE_ACCOUNT}.{BLOB_SUFFIX}"] = self._azurite.endpoint
-        return RoutingTransport(routes)
+        return routes
 
     def blob_service(self) -> Any:
         """A plain ``BlobServiceClient`` of the default datastore's account (on Azurite)."""

@@ -25,7 +25,8 @@ reads the environment's proxy settings once per host (requests reads them on eve
 request), the version is read from its JSON (no generated model built), and the pointer
 listing is one signed GET. ``--rtt MS`` adds a network round trip to every request (a
 sleep, which frees the GIL as a socket wait does), to show the cost as it is against the
-real service, where the wait dominates.
+real service, where the wait dominates. ``--same-transport`` sends the raw calls through
+modelport's transport as well, leaving only what modelport's own logic costs.
 
 The cache is off (``cache_ttl=0``). Targets: the calls per resolve do not grow with the
 number of versions; overhead at most 10 % at p50 over the raw call.
@@ -46,7 +47,7 @@ from typing import Any
 
 import modelport as mp
 from modelport.backends.azureml.listing import SasListing
-from modelport.backends.azureml.transport import RigCredential, RoutingTransport
+from modelport.backends.azureml.transport import ClientTransport, RigCredential, RoutingTransport
 from modelport.testing.azureml import AzureMLService, Azurite
 from timing import interleaved, percentile  # bench/timing.py
 
@@ -118,9 +119,10 @@ def model_calls(
     }
 
 
-def plain_client(routes: dict[str, str], scope: Any) -> Any:
+def plain_client(routes: dict[str, str], scope: Any, transport: type[RoutingTransport]) -> Any:
     """A plain ``MLClient`` on the rig, made as a user's test makes it
-    (`AzureMLService.client`): azure-core's own transport, routed to 127.0.0.1."""
+    (`AzureMLService.client`): azure-core's own transport (or ``transport``), routed to
+    127.0.0.1."""
     from azure.ai.ml import MLClient
 
     return MLClient(
@@ -128,17 +130,17 @@ def plain_client(routes: dict[str, str], scope: Any) -> Any:
         subscription_id=scope.subscription,
         resource_group_name=scope.resource_group,
         workspace_name=scope.workspace,
-        transport=RoutingTransport(routes),
+        transport=transport(routes),
         retry_total=0,
     )
 
 
 def measure(
-    server: Connection, rounds: int, versions: int
+    server: Connection, rounds: int, versions: int, transport: type[RoutingTransport]
 ) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
     url, routes, scope = server.recv()
     reg = mp.connect(url, cache_ttl=0)
-    ml = plain_client(routes, scope)
+    ml = plain_client(routes, scope, transport)
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / "model.bin"
         artifact.write_bytes(b"weights" * 1000)
@@ -160,7 +162,7 @@ def report(
     print("HTTP on 127.0.0.1 (own process)")
     print(f"{'call':34} {'p50 ms':>8} {'p95 ms':>8} {'x raw':>7}  service calls")
     labels = list(samples)
-    worst = 0.0
+    worst = -1.0
     resolves = labels[1::2]
     constant = all(counts[label] == counts[resolves[i % 2]] for i, label in enumerate(resolves))
     for raw, resolved in zip(labels[::2], labels[1::2], strict=True):
@@ -181,6 +183,11 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--versions", type=int, default=200, help="versions of the large model")
     parser.add_argument("--rtt", type=float, default=0.0, help="ms of round trip per request")
+    parser.add_argument(
+        "--same-transport",
+        action="store_true",
+        help="raw calls through modelport's own transport too: what modelport's logic costs",
+    )
     args = parser.parse_args()
     if args.versions < MODELPORT_VERSIONS:
         parser.error(f"--versions must be at least {MODELPORT_VERSIONS}")
@@ -192,7 +199,8 @@ def main() -> int:
     server = context.Process(target=serve, args=(child,), daemon=False)
     server.start()
     try:
-        samples, counts = measure(parent, args.calls, args.versions)
+        transport = ClientTransport if args.same_transport else RoutingTransport
+        samples, counts = measure(parent, args.calls, args.versions, transport)
         parent.send("stop")
         server.join(timeout=60)
     finally:

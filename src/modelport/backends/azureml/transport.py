@@ -68,8 +68,8 @@ class ClientTransport(RoutingTransport):
         super().__init__(routes or {}, use_env_settings=False, **kwargs)
 
     def open(self) -> None:
-        session: requests.Session | None = getattr(self, "session", None)
-        if session is None and self._session_owner and not self._has_been_opened:
+        # azure-core's own open() would make a plain requests.Session: make ours first
+        if self.session is None and self._session_owner and not self._has_been_opened:  # type: ignore[has-type]
             self.session = CachedEnvironmentSession()
             self._init_session(self.session)  # retries off, as azure-core mounts them
         super().open()

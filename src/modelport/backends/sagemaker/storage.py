@@ -1,9 +1,10 @@
 """Artifacts in S3: ``model.tar.gz`` up (packed as it is sent, managed multipart
-transfer) and back down (unpacked and hashed in one pass), in constant memory."""
+transfer) and back down (unpacked and hashed as it arrives), in constant memory."""
 
 from __future__ import annotations
 
-import tempfile
+import os
+import threading
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -84,10 +85,7 @@ class ArtifactStore:
             return
         name = PurePosixPath(key).name
         if name.endswith(ARCHIVE_SUFFIXES):
-            with tempfile.TemporaryFile(prefix="modelport-download-") as archive:
-                self.s3.download_fileobj(bucket, key, archive, Config=TRANSFER)
-                archive.seek(0)
-                unpack_tar_gz(archive, dest)
+            self._fetch_archive(bucket, key, dest)
             return
         with (dest / safe_member_path(name)).open("wb") as sink:
             self.s3.download_fileobj(bucket, key, sink, Config=TRANSFER)
@@ -103,6 +101,40 @@ class ArtifactStore:
         if page.get("IsTruncated"):
             return None
         return sum(int(item["Size"]) for item in page.get("Contents", []))
+
+    def _fetch_archive(self, bucket: str, key: str, dest: Path) -> None:
+        """Unpack the archive as it arrives: s3transfer writes it, in order, into a pipe
+        the unpacker reads, so the files grow in ``dest`` while the download runs (a
+        progress bar moves with it) and no copy of the archive is written to disk.
+
+        Whichever side fails first is the error raised: a failed download ends the pipe
+        early (the unpacker would call the archive truncated), a refused archive closes
+        it (the download would see a broken pipe)."""
+        read_end, write_end = os.pipe()
+        failed: list[BaseException] = []
+
+        def download() -> None:
+            try:
+                with open(write_end, "wb") as sink:
+                    self.s3.download_fileobj(bucket, key, sink, Config=TRANSFER)
+            except BaseException as exc:  # handed to the caller's thread below
+                failed.append(exc)
+
+        thread = threading.Thread(target=download, name="modelport-s3-archive", daemon=True)
+        thread.start()
+        unpacked: BaseException | None = None
+        try:
+            with open(read_end, "rb") as source:
+                unpack_tar_gz(source, dest)
+                while source.read(1 << 20):  # the archive's padding and gzip trailer
+                    pass
+        except BaseException as exc:
+            unpacked = exc
+        thread.join()
+        if failed and not (unpacked is not None and isinstance(failed[0], BrokenPipeError)):
+            raise failed[0]
+        if unpacked is not None:
+            raise unpacked
 
     def _fetch_prefix(self, uri: str, bucket: str, prefix: str, dest: Path) -> None:
         found = False

@@ -47,8 +47,9 @@ from typing import Any
 
 import modelport as mp
 from modelport.backends.azureml.listing import SasListing
-from modelport.backends.azureml.transport import ClientTransport, RigCredential, RoutingTransport
+from modelport.backends.azureml.transport import ClientTransport, RoutingTransport
 from modelport.testing.azureml import AzureMLService, Azurite
+from modelport.testing.azureml.service import workspace_client
 from timing import interleaved, percentile  # bench/timing.py
 
 TARGET_OVERHEAD = 0.10
@@ -119,28 +120,12 @@ def model_calls(
     }
 
 
-def plain_client(routes: dict[str, str], scope: Any, transport: type[RoutingTransport]) -> Any:
-    """A plain ``MLClient`` on the rig, made as a user's test makes it
-    (`AzureMLService.client`): azure-core's own transport (or ``transport``), routed to
-    127.0.0.1."""
-    from azure.ai.ml import MLClient
-
-    return MLClient(
-        RigCredential(),
-        subscription_id=scope.subscription,
-        resource_group_name=scope.resource_group,
-        workspace_name=scope.workspace,
-        transport=transport(routes),
-        retry_total=0,
-    )
-
-
 def measure(
     server: Connection, rounds: int, versions: int, transport: type[RoutingTransport]
 ) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
     url, routes, scope = server.recv()
     reg = mp.connect(url, cache_ttl=0)
-    ml = plain_client(routes, scope, transport)
+    ml = workspace_client(scope, transport(routes))  # as AzureMLService.client makes it
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / "model.bin"
         artifact.write_bytes(b"weights" * 1000)

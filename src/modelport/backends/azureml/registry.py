@@ -31,6 +31,8 @@ the SDK makes for a registry (`.models_api.RegistryModels`): discovery once per 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,27 +141,26 @@ class AzureMLRegistryBackend(AzureMLBackend):
         self.validate_draft(draft)
 
     def fetch_artifact(self, uri: str, dest: Path) -> None:
-        owner = self._owner(uri)
-        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
-            sas = self._registry().read_sas(*owner, uri)
-            store = self._sas_store(sas)
-            store.fetch_path(uri[len(store.url) + 1 :], dest, shown=uri)
+        with self._stored(uri) as (store, path):
+            store.fetch_path(path, dest, shown=uri)
 
     def artifact_size(self, uri: str) -> int | None:
-        owner = self._owner(uri)
-        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
-            store = self._sas_store(self._registry().read_sas(*owner, uri))
-            return store.size_of_path(uri[len(store.url) + 1 :])
+        with self._stored(uri) as (store, path):
+            return store.size_of_path(path)
 
-    def _owner(self, uri: str) -> tuple[str, str]:
-        """The version whose artifact ``uri`` is (the registry hands out SAS per version)."""
+    @contextmanager
+    def _stored(self, uri: str) -> Iterator[tuple[SasBlobStore, str]]:
+        """The store holding ``uri`` (reached with the read SAS the registry hands out
+        for the version owning it) and its path there; errors read as the version's."""
         owner = self._owners.get(uri)
         if owner is None:
             raise InvalidInputError(
                 f"{uri[:100]!r} is not the artifact of a version read through {self._shown}",
                 field="uri",
             )
-        return owner
+        with ERRORS.translating(Context(self._shown, *owner, subject=uri)):
+            store = self._sas_store(self._registry().read_sas(*owner, uri))
+            yield store, uri[len(store.url) + 1 :]
 
     def _record(self, name: str, version: AzureVersion, pointers: dict[str, str]) -> ModelVersion:
         if version.path:

@@ -91,9 +91,9 @@ def size(location: str, tracking_uri: str, registry_uri: str) -> int | None:
     """The bytes of the files at ``location``: summed on disk for a local store, else
     from the store's listings, one per folder (None beyond `MAX_SIZE_LISTINGS`)."""
     repo, base = _holding(location, tracking_uri, registry_uri)
-    if isinstance(repo, LocalArtifactRepository):
-        local = _in_place(repo, base)
-        return tree_size(local) if local is not None and local.exists() else None
+    local = _in_place(repo, base)
+    if local is not None:
+        return tree_size(local) if local.exists() else None
     total, folders = 0, [base]
     for _ in range(MAX_SIZE_LISTINGS):
         if not folders:

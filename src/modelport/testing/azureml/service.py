@@ -183,17 +183,7 @@ class AzureMLService:
 
     def client(self, **kwargs: Any) -> Any:
         """A plain ``azure.ai.ml.MLClient`` for the workspace, one retry layer off."""
-        from azure.ai.ml import MLClient
-
-        options: dict[str, Any] = {"retry_total": 0, **kwargs}
-        return MLClient(
-            RigCredential(),
-            subscription_id=self.scope.subscription,
-            resource_group_name=self.scope.resource_group,
-            workspace_name=self.scope.workspace,
-            transport=self.transport(),
-            **options,
-        )
+        return workspace_client(self.scope, self.transport(), **kwargs)
 
     def registry_client(self, **kwargs: Any) -> Any:
         """A plain ``azure.ai.ml.MLClient`` for the registry (discovery runs now, as the
@@ -225,3 +215,20 @@ class AzureMLService:
         ``blob_endpoint`` set), with ``options`` added to its query."""
         base = f"azureml://{self.scope.subscription}/{self.scope.resource_group}"
         return f"{base}/{self.scope.workspace}?{self._query(options)}"
+
+
+def workspace_client(scope: WorkspaceScope, transport: Any, **kwargs: Any) -> Any:
+    """A plain ``azure.ai.ml.MLClient`` for the rig's workspace ``scope``, sending with
+    ``transport`` (routed to the rig: `AzureMLService.transport`, or a `RoutingTransport`
+    of its `AzureMLService.routes` in another process), one retry layer off."""
+    from azure.ai.ml import MLClient
+
+    options: dict[str, Any] = {"retry_total": 0, **kwargs}
+    return MLClient(
+        RigCredential(),
+        subscription_id=scope.subscription,
+        resource_group_name=scope.resource_group,
+        workspace_name=scope.workspace,
+        transport=transport,
+        **options,
+    )
